@@ -1,0 +1,298 @@
+"""``LogisticRegression``: the estimator a user holds (scikit-learn compatible).
+
+It validates the input (:mod:`logitfit.design`), builds the objective
+(:mod:`logitfit.loss`) over blocks of rows (:mod:`logitfit.blocks`), looks the
+solver up (:mod:`logitfit.solvers`) and keeps the result. No math here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from logitfit import _numerics
+from logitfit.blocks import Blocks, InMemoryBlocks
+from logitfit.design import validate_fit, validate_predict
+from logitfit.exceptions import ConvergenceWarning, SeparationWarning
+from logitfit.loss import LogisticObjective
+from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
+
+__all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
+
+PENALTIES = (None, "none", "l2")
+
+
+class LogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic regression, binary (sigmoid) and multinomial (softmax), fitted exactly.
+
+    Minimises the weighted mean log loss plus an optional L2 term::
+
+        J(w, b) = (1/S) sum_i s_i [log(1 + exp(z_i)) - y_i z_i] + (alpha/2) ||w||^2,
+        z_i = x_i^T w + b,  S = sum_i s_i
+
+    (softmax log loss for three or more classes). **The default is the
+    textbook J with no penalty** (``penalty=None``), the course's cost. The
+    intercept is never penalised. scikit-learn's ``C`` corresponds to
+    ``alpha = 1 / (C * S)``.
+
+    Parameters
+    ----------
+    penalty : {None, "l2"}, default=None
+        None fits the plain maximum-likelihood model; "l2" adds (alpha/2)||w||^2.
+    alpha : float, default=1e-4
+        L2 strength (used only with ``penalty="l2"``).
+    fit_intercept : bool, default=True
+    solver : {"auto", "newton", "newton-cg", "lbfgs", "gd", "sgd"}, default="auto"
+        "auto" takes Newton-Cholesky for up to ``NEWTON_MAX_PARAMS`` parameters
+        (dense), else L-BFGS (dense) or Newton-CG (sparse); see docs/solvers.md.
+    tol : float, default=1e-6
+        Stop when ``max_j |grad_j J| <= tol`` (J is a mean, so tol is scale-free in n).
+    max_iter : int or None, default=None
+        Iteration limit; None uses the solver's default (newton 100, newton-cg
+        200, lbfgs 1000, gd 10000, sgd 1000 epochs).
+    class_weight : dict, "balanced" or None
+        Multiplies each row's weight by the weight of its class.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients when shapes agree.
+    random_state : int or None
+        Seeds sgd's shuffling.
+    verbose : int, default=0
+        Print one line per iteration when positive.
+    learning_rate : float or None
+        gd: a fixed step (None: Armijo line search). sgd: the base step.
+    batch_size : int, default=256
+        sgd's first mini-batch size (batches grow each epoch).
+    sgd_method : {"adam", "momentum"}, default="adam"
+    n_threads : int or None
+        Threads for the block map (None: all available CPUs).
+    dtype : numpy dtype or None
+        ``np.float32`` reads X as float32 (half the bytes; sums in float64).
+        None keeps float32 input as float32 and converts the rest to float64.
+    callback : callable or None
+        ``callback(iteration, x, objective, grad_norm)`` after each iteration;
+        returning True stops the fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+    converged_ : bool
+    history_ : dict of lists "objective", "grad_norm", "step_size" (entry 0 is the start)
+    solver_ : str, the solver that ran (after resolving "auto")
+    objective_ : float, J at the solution
+    n_features_in_, feature_names_in_ : as in scikit-learn
+    """
+
+    def __init__(
+        self,
+        penalty: str | None = None,
+        alpha: float = 1e-4,
+        fit_intercept: bool = True,
+        solver: str = "auto",
+        tol: float = 1e-6,
+        max_iter: int | None = None,
+        class_weight: dict | str | None = None,
+        warm_start: bool = False,
+        random_state: int | None = None,
+        verbose: int = 0,
+        learning_rate: float | None = None,
+        batch_size: int = 256,
+        sgd_method: str = "adam",
+        n_threads: int | None = None,
+        dtype: Any = None,
+        callback: Any = None,
+    ) -> None:
+        self.penalty = penalty
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.sgd_method = sgd_method
+        self.n_threads = n_threads
+        self.dtype = dtype
+        self.callback = callback
+
+    # ------------------------------------------------------------------ fit
+
+    def _check_params(self) -> None:
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"penalty must be None or 'l2', got {self.penalty!r}")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
+        if not (np.isfinite(self.alpha) and self.alpha >= 0):
+            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
+        if not (self.tol > 0):
+            raise ValueError(f"tol must be > 0, got {self.tol!r}")
+        if self.max_iter is not None and self.max_iter < 0:
+            raise ValueError(f"max_iter must be >= 0 or None, got {self.max_iter!r}")
+
+    @property
+    def _alpha(self) -> float:
+        return float(self.alpha) if self.penalty == "l2" else 0.0
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
+        """Fit the model to X (n_samples, n_features) and labels y (any type)."""
+        self._check_params()
+        design = validate_fit(self, X, y, sample_weight, dtype=self.dtype)
+        blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
+        return self._fit_blocks(blocks, design.classes)
+
+    def _fit_blocks(self, blocks: Blocks, classes: np.ndarray) -> LogisticRegression:
+        """Fit on any row source that follows the Blocks protocol (memory, files, Dask)."""
+        self.classes_ = classes
+        objective = LogisticObjective(
+            blocks, len(classes), fit_intercept=self.fit_intercept, alpha=self._alpha
+        )
+        solver = self.solver
+        if solver == "auto":
+            solver = choose_solver(blocks.n_samples, objective.n_params, sparse=blocks.is_sparse)
+        options = SolverOptions(
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+            callback=self.callback,
+            learning_rate=self.learning_rate,
+            random_state=self.random_state,
+            batch_size=self.batch_size,
+            sgd_method=self.sgd_method,
+        )
+        result = minimize(objective, self._start(objective), solver, options)
+        self._store(objective, result)
+        self._check_convergence(objective, result)
+        return self
+
+    def _start(self, objective: LogisticObjective) -> np.ndarray:
+        if self.warm_start and hasattr(self, "coef_"):
+            x = self._pack_coef(objective)
+            if x is not None:
+                return x
+        return objective.zero()
+
+    def _pack_coef(self, objective: LogisticObjective) -> np.ndarray | None:
+        coef, intercept = self.coef_, self.intercept_
+        if coef.shape != (objective.n_outputs, objective.n_features):
+            return None
+        B = coef.T
+        if self.fit_intercept:
+            B = np.vstack([B, intercept[None, :]])
+        return np.array(B.ravel() if objective.multinomial else B[:, 0], dtype=np.float64)
+
+    def _store(self, objective: LogisticObjective, result: SolverResult) -> None:
+        x = result.x
+        if objective.multinomial:
+            # The softmax is unchanged by adding one constant to every class of a
+            # row of B; rows the penalty does not reach are centred over the
+            # classes so that every solver reports the same (symmetric) answer.
+            B = x.reshape(objective.n_dof, objective.n_classes).copy()
+            free = objective.l2.reshape(objective.n_dof, objective.n_classes)[:, 0] == 0
+            B[free] -= B[free].mean(axis=1, keepdims=True)
+            x = B.ravel()
+        W, b = objective.unpack(x)
+        if objective.multinomial:
+            self.coef_ = np.ascontiguousarray(W.T)
+            self.intercept_ = np.array(b, dtype=np.float64)
+        else:
+            self.coef_ = np.asarray(W, dtype=np.float64).reshape(1, -1).copy()
+            self.intercept_ = np.array([b], dtype=np.float64)
+        self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.history_ = result.history.as_dict()
+        self.solver_ = result.solver
+        self.objective_ = result.fun
+        self.solver_result_ = result
+
+    def _check_convergence(self, objective: LogisticObjective, result: SolverResult) -> None:
+        if objective.alpha == 0 and self._separates_training_data(objective.blocks):
+            self.converged_ = False
+            warnings.warn(
+                SeparationWarning(
+                    "the classes are completely separated by a linear function of the "
+                    "features, so the unpenalised maximum-likelihood estimate does not "
+                    "exist (coefficients grow without bound as the loss falls to 0). "
+                    "The coefficients returned are finite but arbitrary in scale. Add a "
+                    "penalty (penalty='l2', alpha=...) for a unique finite fit.",
+                    {"kind": "complete"},
+                ),
+                stacklevel=3,
+            )
+            return
+        if not result.converged:
+            warnings.warn(
+                ConvergenceWarning(
+                    f"solver {result.solver!r} stopped before convergence: max|grad J| = "
+                    f"{result.grad_norm:.3g} > tol = {self.tol:.3g} after {result.n_iter} "
+                    f"iterations ({result.message}). Try, in this order: standardise the "
+                    "features; solver='newton' (few features) or 'lbfgs'; add a penalty "
+                    "(penalty='l2'); raise max_iter; or loosen tol if this precision is enough."
+                ),
+                stacklevel=3,
+            )
+
+    def _separates_training_data(self, blocks: Blocks) -> bool:
+        """True when the fitted predictor classifies every weighted row correctly with margin.
+
+        Then scaling the coefficients up lowers the loss without end, so no
+        finite maximum-likelihood estimate exists (complete separation).
+        """
+        if not isinstance(blocks, InMemoryBlocks):
+            return False
+        Z = self._decision(blocks.X)
+        keep = blocks.sw > 0
+        if Z.ndim == 1:
+            sign = np.where(blocks.y[keep] > 0.5, 1.0, -1.0)
+            return bool(np.all(sign * Z[keep] > 0))
+        Zk = Z[keep]
+        yk = blocks.y[keep]
+        rows = np.arange(len(yk))
+        true = Zk[rows, yk].copy()
+        Zk[rows, yk] = -np.inf
+        return bool(np.all(true > Zk.max(axis=1)))
+
+    # -------------------------------------------------------------- predict
+
+    def _decision(self, X: Any) -> np.ndarray:
+        Z = np.asarray(X @ self.coef_.T.astype(X.dtype, copy=False), dtype=np.float64) + self.intercept_
+        return Z[:, 0] if Z.shape[1] == 1 else Z
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
+        check_is_fitted(self)
+        return self._decision(validate_predict(self, X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
+        Z = self.decision_function(X)
+        if Z.ndim == 1:
+            return np.column_stack([_numerics.sigmoid(-Z), _numerics.sigmoid(Z)])
+        return _numerics.softmax(Z)
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log class probabilities, computed stably (no log of a rounded probability)."""
+        Z = self.decision_function(X)
+        if Z.ndim == 1:
+            return np.column_stack([_numerics.log_sigmoid(-Z), _numerics.log_sigmoid(Z)])
+        return Z - _numerics.logsumexp(Z)[:, None]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class label for each row."""
+        Z = self.decision_function(X)
+        idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
+        return self.classes_[idx]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,367 @@
+"""The objective: binary and multinomial log loss, its gradient, Hessian and Hessian-vector product.
+
+Conventions (stated once, used everywhere)
+------------------------------------------
+* Data: ``X`` (n_samples, n_features), class indices ``y`` (0/1 for the
+  binary model, 0..K-1 for the multinomial one), sample weights ``s``
+  (non-negative, at least one positive), ``S = sum_i s_i``.
+* Objective = weighted **mean** loss plus an L2 term::
+
+      J(x) = (1/S) sum_i s_i l_i(z_i) + (1/2) sum_j a_j x_j^2
+
+  where ``a_j = alpha * penalty_factor_j`` for coefficients and ``a_j = 0``
+  for intercepts: the intercept is never penalised. With unit weights and
+  ``alpha = lam/m`` this is the course's cost. scikit-learn's ``C`` maps to
+  ``alpha = 1/(C S)``.
+* Log-likelihood ``llf = -S * (mean loss)`` (the penalty excluded).
+* Parameter vector ``x`` (what solvers see):
+
+  - binary: ``x = [w_1..w_p, b]`` (``b`` only with an intercept), linear
+    predictor ``z = X w + b``, per-row loss ``l = log(1 + e^z) - y z``;
+  - multinomial (K >= 3 classes): ``x = B.ravel()`` (C order) where
+    ``B`` has shape (p + intercept, K); the last row of ``B`` holds the
+    intercepts. ``Z = X B[:p] + B[p]``, ``l_i = logsumexp(Z_i) - Z_{i, y_i}``.
+    The softmax parameterisation is the full (symmetric) one, as glmnet and
+    scikit-learn use.
+* Derivatives, with residual ``r = sigmoid(z) - y`` (binary) or
+  ``R = softmax(Z) - onehot(y)`` (multinomial)::
+
+      grad = (1/S) X~^T (s * r)          + a * x
+      hess = (1/S) X~^T diag(s h(1-h)) X~  + diag(a)      (binary)
+
+  where ``X~ = [X, 1]``. For the multinomial model the Hessian block of
+  classes (k, c) is ``(1/S) X~^T diag(s p_k (delta_kc - p_c)) X~``.
+
+Every evaluation is a map over blocks of rows (``logitfit.blocks``) and a
+sum: the kernels below see one block and return partial sums, so the same code
+runs in memory, streamed from files, or on Dask workers. Each kernel reads its
+block of X twice (``X w`` then ``X^T r``) while it is still in cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
+
+from logitfit._numerics import binary_loss_terms, binary_residual
+from logitfit.blocks import Block, Blocks
+
+__all__ = ["Objective", "LogisticObjective"]
+
+
+class Objective(Protocol):
+    """What a solver sees: a smooth function of a flat float64 parameter vector."""
+
+    n_params: int
+
+    def value(self, x: np.ndarray) -> float: ...
+
+    def grad(self, x: np.ndarray) -> np.ndarray: ...
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+    def value_grad_hess(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]: ...
+
+    def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]: ...
+
+    def hess(self, x: np.ndarray) -> np.ndarray: ...
+
+
+# --------------------------------------------------------------------------
+# Block kernels. Each returns partial sums over its block; blocks add them.
+# ``w`` is cast to the dtype of X so a float32 X is read as float32 (half the
+# bytes) while partial sums are returned, and then added, in float64.
+# --------------------------------------------------------------------------
+
+
+def _matvec(Xb, w: np.ndarray) -> np.ndarray:
+    return np.asarray(Xb @ w.astype(Xb.dtype, copy=False), dtype=np.float64)
+
+
+def _rmatvec(Xb, r: np.ndarray) -> np.ndarray:
+    return np.asarray(Xb.T @ r.astype(Xb.dtype, copy=False), dtype=np.float64)
+
+
+def _binary_z(block: Block, w: np.ndarray, b: float) -> np.ndarray:
+    z = _matvec(block.X, w)
+    if b:
+        z += b
+    return z
+
+
+def _binary_value(block: Block, w, b):
+    z = _binary_z(block, w, b)
+    return (block.sw @ binary_loss_terms(z, block.y),)
+
+
+def _binary_value_grad(block: Block, w, b):
+    z = _binary_z(block, w, b)
+    sr = block.sw * binary_residual(z, block.y)
+    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum()
+
+
+def _binary_weights(z: np.ndarray) -> np.ndarray:
+    """``h (1 - h) = e / (1 + e)^2`` with ``e = exp(-|z|)``: symmetric, no cancellation."""
+    e = np.exp(-np.abs(z))
+    return e / (1.0 + e) ** 2
+
+
+def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """``X~^T diag(d) X~`` for one block, float64.
+
+    For dense X and ``d >= 0`` only the upper triangle of the X part is filled
+    (the caller symmetrises after the block sum); otherwise the full matrix.
+    """
+    p = Xb.shape[1]
+    q = p + int(fit_intercept)
+    if sp.issparse(Xb):
+        H = np.zeros((q, q))
+        H[:p, :p] = (Xb.T @ Xb.multiply(d[:, None])).toarray()
+    elif np.any(d < 0):
+        Xd = np.asarray(Xb, dtype=np.float64)
+        H = np.zeros((q, q))
+        H[:p, :p] = Xd.T @ (Xd * d[:, None])
+    else:
+        # Symmetric rank-k update on sqrt(d)-scaled rows: half the flops of a
+        # general product and BLAS-3 speed, on a block that is in cache.
+        Xs = np.asarray(Xb, dtype=np.float64) * np.sqrt(d)[:, None]
+        H = np.zeros((q, q))
+        H[:p, :p] = dsyrk(1.0, Xs, trans=1, lower=0)
+    if fit_intercept:
+        H[:p, p] = _rmatvec(Xb, d)
+        H[p, :p] = H[:p, p]
+        H[p, p] = d.sum()
+    return H
+
+
+def _binary_value_grad_hess(block: Block, w, b, fit_intercept):
+    z = _binary_z(block, w, b)
+    sr = block.sw * binary_residual(z, block.y)
+    H = _gram(block.X, block.sw * _binary_weights(z), fit_intercept)
+    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
+
+
+def _binary_hess_state(block: Block, w, b):
+    return block.sw * _binary_weights(_binary_z(block, w, b))
+
+
+def _binary_hessp(block: Block, vw, vb, d):
+    u = d * _binary_z(block, vw, vb)
+    return _rmatvec(block.X, u), u.sum()
+
+
+def _multi_Z(block: Block, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    Z = np.asarray(block.X @ W.astype(block.X.dtype, copy=False), dtype=np.float64)
+    Z += b
+    return Z
+
+
+def _multi_terms(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row loss ``logsumexp(Z) - Z_y``, probabilities P and residual ``P - onehot(y)``.
+
+    With ``k* = argmax_k Z`` and ``t = sum_{k != k*} exp(Z_k - Z_k*)`` (the
+    largest term left out of the sum, so no ``1 + tiny`` is ever formed):
+    ``logsumexp = Z_k* + log1p(t)`` and, when ``y = k*``,
+    ``P_y - 1 = -t / (1 + t)``. A confidently correct row keeps its tiny loss
+    and residual instead of rounding them to zero.
+    """
+    n = Z.shape[0]
+    rows = np.arange(n)
+    kmax = Z.argmax(axis=1)
+    zmax = Z[rows, kmax]
+    with np.errstate(over="ignore"):  # -inf differences are exact (exp -> 0)
+        E = np.exp(Z - zmax[:, None])
+    E[rows, kmax] = 0.0
+    t = E.sum(axis=1)
+    E[rows, kmax] = 1.0
+    P = E / (1.0 + t)[:, None]
+    loss = (zmax - Z[rows, y]) + np.log1p(t)
+    R = P.copy()
+    top = y == kmax
+    R[rows, y] -= 1.0
+    R[rows[top], y[top]] = -t[top] / (1.0 + t[top])
+    return loss, P, R
+
+
+def _multi_value(block: Block, W, b):
+    loss, _, _ = _multi_terms(_multi_Z(block, W, b), block.y)
+    return (block.sw @ loss,)
+
+
+def _multi_value_grad(block: Block, W, b):
+    loss, _, R = _multi_terms(_multi_Z(block, W, b), block.y)
+    SR = R * block.sw[:, None]
+    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
+    return block.sw @ loss, G, SR.sum(axis=0)
+
+
+def _multi_hess_from_P(Xb, P: np.ndarray, sw: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """Hessian (unnormalised) laid out as (q, K, q, K) for ravel order ``j*K + k``."""
+    K = P.shape[1]
+    q = Xb.shape[1] + int(fit_intercept)
+    H = np.zeros((q, K, q, K))
+    for k in range(K):
+        for c in range(k, K):
+            d = sw * P[:, k] * ((k == c) - P[:, c])
+            G = _gram(Xb, d, fit_intercept)
+            G = np.triu(G) + np.triu(G, 1).T  # _gram fills the upper triangle
+            H[:, k, :, c] = G
+            if c != k:
+                H[:, c, :, k] = G
+    return H.reshape(q * K, q * K)
+
+
+def _multi_value_grad_hess(block: Block, W, b, fit_intercept):
+    loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
+    SR = R * block.sw[:, None]
+    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
+    H = _multi_hess_from_P(block.X, P, block.sw, fit_intercept)
+    return block.sw @ loss, G, SR.sum(axis=0), H
+
+
+def _multi_hess_state(block: Block, W, b):
+    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
+    return P
+
+
+def _multi_hessp(block: Block, VW, vb, P):
+    T = P * _multi_Z(block, VW, vb)
+    U = block.sw[:, None] * (T - P * T.sum(axis=1, keepdims=True))
+    G = np.asarray(block.X.T @ U.astype(block.X.dtype, copy=False), dtype=np.float64)
+    return G, U.sum(axis=0)
+
+
+# --------------------------------------------------------------------------
+
+
+class LogisticObjective:
+    """Weighted mean log loss plus L2 term over ``Blocks``; see the module conventions.
+
+    Parameters
+    ----------
+    blocks : Blocks
+        Where the rows live (in memory, streamed, Dask).
+    n_classes : int
+        2 gives the binary (sigmoid) model; 3 or more the multinomial (softmax).
+    fit_intercept : bool
+    alpha : float
+        L2 strength; the term is ``alpha/2 * sum_j f_j w_j^2``.
+    penalty_factor : array of shape (n_features,), optional
+        Per-feature multipliers ``f_j`` of ``alpha`` (0 leaves a feature unpenalised).
+    """
+
+    def __init__(
+        self,
+        blocks: Blocks,
+        n_classes: int = 2,
+        *,
+        fit_intercept: bool = True,
+        alpha: float = 0.0,
+        penalty_factor: np.ndarray | None = None,
+    ) -> None:
+        if n_classes < 2:
+            raise ValueError("a logistic model needs at least two classes")
+        self.blocks = blocks
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        self.n_features = blocks.n_features
+        self.n_dof = self.n_features + int(fit_intercept)
+        self.n_outputs = 1 if n_classes == 2 else n_classes
+        self.n_params = self.n_dof * self.n_outputs
+        factor = np.ones(self.n_features) if penalty_factor is None else np.asarray(penalty_factor, float)
+        a = np.zeros(self.n_dof)
+        a[: self.n_features] = alpha * factor
+        self.alpha = float(alpha)
+        self.l2 = np.repeat(a, self.n_outputs)  # matches the ravel order j*K + k
+        self.multinomial = n_classes > 2
+
+    # ---- layout ---------------------------------------------------------
+
+    def unpack(self, x: np.ndarray):
+        """Split ``x`` into (coefficients, intercepts): ((p,), float) or ((p, K), (K,))."""
+        p = self.n_features
+        if self.multinomial:
+            B = x.reshape(self.n_dof, self.n_classes)
+            return B[:p], (B[p] if self.fit_intercept else np.zeros(self.n_classes))
+        return x[:p], (float(x[p]) if self.fit_intercept else 0.0)
+
+    def _pack(self, gX: np.ndarray, gb) -> np.ndarray:
+        if self.multinomial:
+            G = np.vstack([gX, gb[None, :]]) if self.fit_intercept else gX
+            return G.ravel()
+        return np.append(gX, gb) if self.fit_intercept else np.asarray(gX, dtype=np.float64)
+
+    def _penalty(self, x: np.ndarray) -> float:
+        return 0.5 * float(self.l2 @ (x * x)) if self.alpha else 0.0
+
+    # ---- evaluations ----------------------------------------------------
+
+    def loss(self, x: np.ndarray) -> float:
+        """Weighted mean log loss at ``x`` (no penalty); ``llf = -S * loss``."""
+        kernel = _multi_value if self.multinomial else _binary_value
+        (total,) = self.blocks.map_reduce(kernel, *self.unpack(x))
+        return float(total) / self.blocks.sw_sum
+
+    def value(self, x: np.ndarray) -> float:
+        """``J(x)``: one pass over the rows computing ``X w`` only."""
+        return self.loss(x) + self._penalty(x)
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """``J(x)`` and its gradient in one pass over the rows."""
+        kernel = _multi_value_grad if self.multinomial else _binary_value_grad
+        total, gX, gb = self.blocks.map_reduce(kernel, *self.unpack(x))
+        S = self.blocks.sw_sum
+        g = self._pack(gX / S, gb / S) + self.l2 * x
+        return float(total) / S + self._penalty(x), g
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self.value_and_grad(x)[1]
+
+    def value_grad_hess(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Value, gradient and full Hessian in one pass (Newton's iteration)."""
+        kernel = _multi_value_grad_hess if self.multinomial else _binary_value_grad_hess
+        total, gX, gb, H = self.blocks.map_reduce(kernel, *self.unpack(x), self.fit_intercept)
+        S = self.blocks.sw_sum
+        g = self._pack(gX / S, gb / S) + self.l2 * x
+        H = H / S
+        if not self.multinomial:
+            H = np.triu(H) + np.triu(H, 1).T
+        H[np.diag_indices_from(H)] += self.l2
+        return float(total) / S + self._penalty(x), g, H
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        """Full Hessian, shape (n_params, n_params)."""
+        return self.value_grad_hess(x)[2]
+
+    def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """Return ``v -> H(x) v``; the weights at ``x`` are computed once, per block."""
+        if self.multinomial:
+            state = self.blocks.map_blocks(_multi_hess_state, *self.unpack(x))
+            kernel = _multi_hessp
+        else:
+            state = self.blocks.map_blocks(_binary_hess_state, *self.unpack(x))
+            kernel = _binary_hessp
+        S = self.blocks.sw_sum
+
+        def product(v: np.ndarray) -> np.ndarray:
+            gX, gb = self.blocks.map_reduce(kernel, *self.unpack(v), state=state)
+            return self._pack(gX / S, gb / S) + self.l2 * v
+
+        return product
+
+    def value_and_grad_rows(self, x: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
+        """``J`` restricted to a mini-batch of rows (weighted mean over those rows)."""
+        block = self.blocks.rows(rows)
+        kernel = _multi_value_grad if self.multinomial else _binary_value_grad
+        total, gX, gb = kernel(block, *self.unpack(x))
+        S = float(block.sw.sum())
+        if S <= 0:
+            return self._penalty(x), self.l2 * x
+        return float(total) / S + self._penalty(x), self._pack(gX / S, gb / S) + self.l2 * x
+
+    def zero(self) -> np.ndarray:
+        return np.zeros(self.n_params)

@@ -1,0 +1,329 @@
+"""From table columns to a numeric design matrix: the encoding a model file stores.
+
+A fitted model sees numbers; a data file holds columns of numbers and of
+strings. :class:`Encoder` remembers how each feature column became design
+columns, so ``logitfit predict`` encodes a new file exactly as the training
+file was encoded:
+
+* a numeric (integer, float, boolean) column is one design column, as float64;
+* a string column is categorical, treatment (dummy) coded: one 0/1 column per
+  level except the first (sorted) level, the reference, named
+  ``column[T.level]`` as patsy and formulaic name them;
+* a LIBSVM file is already a sparse design matrix: the encoder records the
+  number of features and whether indices start at 0.
+
+The encoder is plain data (``to_dict`` / ``from_dict``): a model file never
+holds code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from logitfit.io import DataError
+
+__all__ = ["Column", "Encoder", "target_values"]
+
+#: A string column whose values parse as numbers this often (and not always)
+#: is a numeric column with a typo, not a categorical one: report the first
+#: value that does not parse instead of making hundreds of dummy columns.
+NUMERIC_LIKE_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one input column becomes design columns.
+
+    Attributes
+    ----------
+    name : str
+        The column name in the data file.
+    kind : {"numeric", "categorical"}
+    levels : tuple of str
+        Categorical levels in coding order; ``levels[0]`` is the reference
+        level (no design column).
+    """
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    levels: tuple[str, ...] = ()
+
+    @property
+    def design_names(self) -> list[str]:
+        if self.kind == "numeric":
+            return [self.name]
+        return [f"{self.name}[T.{lev}]" for lev in self.levels[1:]]
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """The encoding from input columns (or a LIBSVM file) to the design matrix.
+
+    Attributes
+    ----------
+    kind : {"table", "libsvm"}
+    columns : tuple of Column
+        The feature columns, in design order (``kind == "table"``).
+    n_features : int
+        Number of design columns.
+    zero_based : bool
+        LIBSVM only: feature indices start at 0.
+    """
+
+    kind: Literal["table", "libsvm"]
+    columns: tuple[Column, ...] = ()
+    n_features: int = 0
+    zero_based: bool = False
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    # -- construction -----------------------------------------------------------
+
+    @classmethod
+    def fit(cls, table: Any, features: Sequence[str], *, path: str = "<data>",
+            categorical: Sequence[str] = ()) -> Encoder:
+        """Decide the encoding of ``features`` from a pyarrow Table.
+
+        Parameters
+        ----------
+        table : pyarrow.Table
+        features : sequence of str
+            Feature columns, in order.
+        path : str
+            Used in error messages.
+        categorical : sequence of str
+            Columns to treat as categorical even when numeric.
+
+        Raises
+        ------
+        DataError
+            A string column that is mostly numbers (names the first bad row).
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cols = []
+        for name in features:
+            col = table.column(name)
+            typ = col.type
+            if pa.types.is_dictionary(typ):
+                col = col.cast(typ.value_type)
+                typ = col.type
+            numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
+            if numeric and name not in categorical:
+                cols.append(Column(name, "numeric"))
+                continue
+            if pa.types.is_null(typ):
+                raise DataError(path, "the column is empty (every value missing)", column=name)
+            strings = pc.cast(col, pa.string()).to_pylist()
+            _check_not_numeric_typo(path, name, strings)
+            levels = sorted({s for s in strings if s is not None})
+            cols.append(Column(name, "categorical", tuple(levels)))
+        n = sum(len(c.design_names) for c in cols)
+        return cls("table", tuple(cols), n)
+
+    @classmethod
+    def libsvm(cls, n_features: int, zero_based: bool) -> Encoder:
+        """The encoder of a LIBSVM data set with ``n_features`` feature columns."""
+        return cls("libsvm", (), int(n_features), bool(zero_based))
+
+    # -- description ------------------------------------------------------------
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Design column names: ``col`` or ``col[T.level]``; ``x1``.. for LIBSVM."""
+        if self.kind == "libsvm":
+            start = 0 if self.zero_based else 1
+            return [f"x{j + start}" for j in range(self.n_features)]
+        return [n for c in self.columns for n in c.design_names]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The data-file columns the encoder reads."""
+        return [c.name for c in self.columns]
+
+    def column_types(self) -> dict[str, Any]:
+        """pyarrow types to read the input columns with (float64 / string)."""
+        import pyarrow as pa
+
+        return {c.name: pa.float64() if c.kind == "numeric" else pa.string() for c in self.columns}
+
+    # -- encoding ---------------------------------------------------------------
+
+    def transform(self, data: Any, *, path: str = "<data>", row_offset: int = 0) -> np.ndarray:
+        """Encode a pyarrow Table or RecordBatch to a float64 design matrix.
+
+        Parameters
+        ----------
+        data : pyarrow.Table or pyarrow.RecordBatch
+        path : str
+            Used in error messages.
+        row_offset : int
+            Rows before this batch in the file, so errors name the file row.
+
+        Returns
+        -------
+        ndarray, shape (n_rows, n_features), float64, C order
+
+        Raises
+        ------
+        DataError
+            A missing value, a non-numeric value in a numeric column, or a
+            categorical level not seen in training.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.kind != "table":
+            raise TypeError("a LIBSVM encoder has no table transform")
+        n = data.num_rows
+        out = np.zeros((n, self.n_features), dtype=np.float64)
+        j = 0
+        for c in self.columns:
+            if c.name not in data.schema.names:
+                raise DataError(path, "missing column (the model uses it)", column=c.name)
+            col = data.column(c.name)
+            if col.null_count:
+                i = pc.index(pc.is_null(col), True).as_py()
+                raise DataError(path, "missing value in a feature column",
+                                row=row_offset + i + 1, column=c.name)
+            if c.kind == "numeric":
+                if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
+                        or pa.types.is_boolean(col.type)):
+                    bad = _first_non_numeric(col)
+                    if bad is not None:
+                        raise DataError(path, f"non-numeric value {bad[1]!r} in a numeric column",
+                                        row=row_offset + bad[0] + 1, column=c.name)
+                out[:, j] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+                j += 1
+                continue
+            index = self._level_index(c)
+            values = pc.cast(col, pa.string()).to_pylist()
+            k = len(c.levels) - 1
+            for i, v in enumerate(values):
+                code = index.get(v)
+                if code is None:
+                    raise DataError(
+                        path, f"level {v!r} was not seen in training; known levels: "
+                        f"{', '.join(map(repr, c.levels[:10]))}"
+                        f"{' ...' if len(c.levels) > 10 else ''}",
+                        row=row_offset + i + 1, column=c.name,
+                    )
+                if code:
+                    out[i, j + code - 1] = 1.0
+            j += k
+        return out
+
+    def _level_index(self, c: Column) -> dict[str, int]:
+        index = self._index.get(c.name)
+        if index is None:
+            index = {lev: i for i, lev in enumerate(c.levels)}
+            self._index[c.name] = index
+        return index
+
+    # -- serialisation ----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        return {
+            "kind": self.kind,
+            "n_features": self.n_features,
+            "zero_based": self.zero_based,
+            "columns": [
+                {"name": c.name, "kind": c.kind, "levels": list(c.levels)} for c in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Encoder:
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on malformed input."""
+        if not isinstance(d, dict) or d.get("kind") not in ("table", "libsvm"):
+            raise ValueError("encoding.kind must be 'table' or 'libsvm'")
+        cols = []
+        for c in d.get("columns", []):
+            if (not isinstance(c, dict) or not isinstance(c.get("name"), str)
+                    or c.get("kind") not in ("numeric", "categorical")
+                    or not isinstance(c.get("levels"), list)
+                    or not all(isinstance(v, str) for v in c["levels"])):
+                raise ValueError(f"encoding.columns has a malformed entry: {c!r}")
+            cols.append(Column(c["name"], c["kind"], tuple(c["levels"])))
+        n = d.get("n_features")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError("encoding.n_features must be a non-negative integer")
+        if not isinstance(d.get("zero_based"), bool):
+            raise ValueError("encoding.zero_based must be true or false")
+        enc = cls(d["kind"], tuple(cols), n, d["zero_based"])
+        if enc.kind == "table" and len(enc.feature_names) != n:
+            raise ValueError("encoding.n_features does not match its columns")
+        return enc
+
+
+def _first_non_numeric(col: Any) -> tuple[int, str] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, v in enumerate(pc.cast(col, pa.string()).to_pylist()):
+        if v is None:
+            continue
+        try:
+            float(v)
+        except ValueError:
+            return i, v
+    return None
+
+
+def _check_not_numeric_typo(path: str, name: str, strings: list[str | None]) -> None:
+    present = [s for s in strings if s is not None]
+    if not present:
+        return
+    bad_at = None
+    n_num = 0
+    for i, s in enumerate(strings):
+        if s is None:
+            continue
+        try:
+            float(s)
+            n_num += 1
+        except ValueError:
+            if bad_at is None:
+                bad_at = i
+    if bad_at is not None and n_num >= NUMERIC_LIKE_FRACTION * len(present):
+        raise DataError(path, f"non-numeric value {strings[bad_at]!r} in a numeric column",
+                        row=bad_at + 1, column=name)
+
+
+def target_values(table: Any, target: str, *, path: str = "<data>") -> np.ndarray:
+    """The target column as a numpy array of class labels (no missing values).
+
+    Integer, float and boolean targets keep their type; anything else becomes
+    strings.
+
+    Raises
+    ------
+    DataError
+        A missing target value (names the row).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = table.column(target)
+    if col.null_count:
+        i = pc.index(pc.is_null(col), True).as_py()
+        raise DataError(path, "missing value in the target column", row=i + 1, column=target)
+    typ = col.type
+    if pa.types.is_dictionary(typ):
+        col = col.cast(typ.value_type)
+        typ = col.type
+    if pa.types.is_integer(typ):
+        return col.to_numpy(zero_copy_only=False).astype(np.int64)
+    if pa.types.is_floating(typ):
+        y = col.to_numpy(zero_copy_only=False).astype(np.float64)
+        if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**53):
+            return y.astype(np.int64)
+        return y
+    if pa.types.is_boolean(typ):
+        return col.to_numpy(zero_copy_only=False).astype(bool)
+    return np.asarray(pc.cast(col, pa.string()).to_pylist(), dtype=str)
