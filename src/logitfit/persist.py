@@ -52,7 +52,7 @@ _PARAM_TYPES: dict[str, tuple[type, ...]] = {
     "fit_intercept": (bool,),
     "solver": (str,),
     "tol": (int, float),
-    "max_iter": (int,),
+    "max_iter": (int, type(None)),
     "class_weight": (str, dict, type(None)),
     "warm_start": (bool,),
     "random_state": (int, type(None)),
@@ -189,6 +189,20 @@ def _canonical(doc: dict[str, Any]) -> bytes:
                       ensure_ascii=True).encode("ascii")
 
 
+def _pretty(v: Any, depth: int = 0) -> str:
+    """Indented JSON with lists of scalars on one line (a coefficient row per line)."""
+    pad = "  " * (depth + 1)
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        items = [f"{pad}{json.dumps(k)}: {_pretty(x, depth + 1)}" for k, x in v.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * depth + "}"
+    if isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v):
+        items = [pad + _pretty(x, depth + 1) for x in v]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * depth + "]"
+    return json.dumps(v, allow_nan=False, ensure_ascii=False)
+
+
 def _checksum(doc: dict[str, Any]) -> str:
     body = {k: v for k, v in doc.items() if k != "checksum"}
     return hashlib.sha256(_canonical(body)).hexdigest()
@@ -311,7 +325,7 @@ def save(
     """
     doc = to_dict(model, encoder=encoder, covariance=covariance, metadata=metadata,
                   formula=formula)
-    text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    text = _pretty(doc) + "\n"
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)
 
