@@ -29,7 +29,6 @@ test-slow: $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
 
 bench: $(STAMP_TEST)
 	$(VENV)/bin/pip install --quiet -e ".[bench]"
