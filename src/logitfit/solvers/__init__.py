@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,6 +62,7 @@ class SolverResult:
     message: str
     history: History = field(default_factory=History)
     solver: str = ""
+    kkt_violation: float | None = None  # L1 solvers (cd, prox): max KKT violation at x
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,16 @@ class SolverOptions:
     batch_size: int = 256
     sgd_method: str = "adam"  # "adam" or "momentum"
     momentum: float = 0.9
+    # Non-smooth part (L1 / elastic net / grouped, box bounds) for the cd and
+    # prox solvers: a logitfit.penalties.L1Penalty; None means smooth only.
+    penalty: Any = None
 
 
 Solver = Callable[[Objective, np.ndarray, SolverOptions], SolverResult]
 
 
 def _registry() -> dict[str, Solver]:
-    from logitfit.solvers import gd, lbfgs, newton, newton_cg, sgd
+    from logitfit.solvers import cd, gd, lbfgs, newton, newton_cg, prox, sgd
 
     return {
         "gd": gd.solve,
@@ -96,10 +101,12 @@ def _registry() -> dict[str, Solver]:
         "lbfgs": lbfgs.solve,
         "newton": newton.solve,
         "newton-cg": newton_cg.solve,
+        "cd": cd.solve,
+        "prox": prox.solve,
     }
 
 
-SOLVERS = ("auto", "gd", "sgd", "lbfgs", "newton", "newton-cg")
+SOLVERS = ("auto", "gd", "sgd", "lbfgs", "newton", "newton-cg", "cd", "prox")
 
 # Newton-Cholesky forms and factors a (q K) x (q K) Hessian per iteration:
 # O(n q^2 K^2 + q^3 K^3). Past this many parameters a Hessian-free method wins.
