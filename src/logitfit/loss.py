@@ -235,6 +235,21 @@ def _multi_hessp(block: Block, VW, vb, P):
     return G, U.sum(axis=0)
 
 
+def _binary_vgh_sub(block: Block, w, b, cols, fit_intercept):
+    z = _binary_z(block, w, b)
+    sr = block.sw * binary_residual(z, block.y)
+    H = _gram(block.X[:, cols], block.sw * _binary_weights(z), fit_intercept)
+    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
+
+
+def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
+    loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
+    SR = R * block.sw[:, None]
+    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
+    H = _multi_hess_from_P(block.X[:, cols], P, block.sw, fit_intercept)
+    return block.sw @ loss, G, SR.sum(axis=0), H
+
+
 # --------------------------------------------------------------------------
 
 
@@ -332,6 +347,38 @@ class LogisticObjective:
             H = np.triu(H) + np.triu(H, 1).T
         H[np.diag_indices_from(H)] += self.l2
         return float(total) / S + self._penalty(x), g, H
+
+    def value_grad_hess_sub(
+        self, x: np.ndarray, cols: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """Value, full gradient and the Hessian restricted to features ``cols``, one pass.
+
+        For coordinate descent on an active set (glmnet's proximal Newton):
+        the Hessian block over the parameters of features ``cols`` plus the
+        intercept(s) costs ``O(n |cols|^2)`` instead of ``O(n p^2)``.
+
+        Returns
+        -------
+        f, g : J(x) and its full gradient (length ``n_params``).
+        H : ndarray, shape (m, m), the rows/columns ``idx`` of the full Hessian.
+        idx : ndarray of int, the flat parameter indices of ``H``: for each
+            feature of ``cols`` (then the intercept) its ``n_outputs`` entries.
+        """
+        cols = np.asarray(cols, dtype=np.intp)
+        kernel = _multi_vgh_sub if self.multinomial else _binary_vgh_sub
+        total, gX, gb, H = self.blocks.map_reduce(
+            kernel, *self.unpack(x), cols, self.fit_intercept
+        )
+        S = self.blocks.sw_sum
+        g = self._pack(gX / S, gb / S) + self.l2 * x
+        H = H / S
+        if not self.multinomial:
+            H = np.triu(H) + np.triu(H, 1).T
+        feats = np.append(cols, self.n_features) if self.fit_intercept else cols
+        K = self.n_outputs
+        idx = (feats[:, None] * K + np.arange(K)[None, :]).ravel()
+        H[np.diag_indices_from(H)] += self.l2[idx]
+        return float(total) / S + self._penalty(x), g, H, idx
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         """Full Hessian, shape (n_params, n_params)."""
