@@ -20,6 +20,7 @@ import numpy as np
 from logitfit.io import DataError, detect_format, iter_batches, iter_libsvm, read_libsvm, read_table
 from logitfit.persist import atomic_path, load, save
 from logitfit.preprocess import Column, Encoder, target_values
+from logitfit.report import coefficient_rows
 
 #: Rows kept (a deterministic sample) for the decision-boundary plot.
 BOUNDARY_SAMPLE = 5000
@@ -258,40 +259,6 @@ def fit_json(result: FitResult, output: Path | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 # tables
 # --------------------------------------------------------------------------
-
-
-def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> list[dict]:
-    """One row per parameter: class, term, coef (+ se, z, p, 95% CI when ``cov`` fits)."""
-    from scipy import stats
-
-    coef = np.atleast_2d(model.coef_)
-    icpt = np.atleast_1d(model.intercept_)
-    classes = _py(model.classes_)
-    out_names = ["(intercept)", *names] if model.fit_intercept else list(names)
-    rows = []
-    K, p = coef.shape
-    q = p + int(model.fit_intercept)
-    se = None
-    if cov is not None and cov.shape == (K * q, K * q):
-        d = np.sqrt(np.clip(np.diag(cov), 0, None))
-        # the covariance orders parameters as the estimator: per class, features then intercept
-        se = d.reshape(K, q) if K > 1 else d.reshape(1, q)
-    for k in range(K):
-        label = classes[1] if K == 1 else classes[k]
-        vals = ([icpt[k]] if model.fit_intercept else []) + list(coef[k])
-        ses = None
-        if se is not None:
-            ses = ([se[k, p]] if model.fit_intercept else []) + list(se[k, :p])
-        for j, (term, b) in enumerate(zip(out_names, vals, strict=True)):
-            row: dict[str, Any] = {"class": label, "term": term, "coef": float(b)}
-            if ses is not None:
-                s = float(ses[j])
-                z = b / s if s > 0 else float("nan")
-                row.update(se=s, z=float(z), p=float(2 * stats.norm.sf(abs(z))),
-                           ci_low=float(b - 1.959963984540054 * s),
-                           ci_high=float(b + 1.959963984540054 * s))
-            rows.append(row)
-    return rows
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Any:

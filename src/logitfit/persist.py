@@ -101,6 +101,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
     directory = dest.parent if str(dest.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
     try:
+        os.chmod(tmp, _default_mode())
         with os.fdopen(fd, mode, **kwargs) as f:
             try:
                 f.tmp_path = tmp  # type: ignore[attr-defined]
@@ -129,6 +130,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
     try:
+        os.chmod(tmp, _default_mode())
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
@@ -138,6 +140,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[str]:
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _default_mode() -> int:
+    """Permissions of a new file under the current umask (mkstemp would give 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(directory: Path) -> None:

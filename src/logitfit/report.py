@@ -1,0 +1,204 @@
+"""A self-contained HTML report of a fitted model on labelled data.
+
+One HTML file, no network requests: styles inline, every figure an embedded
+base64 PNG (matplotlib, Agg). Sections: summary (model, data, metrics),
+coefficients (table, and a plot with 95% intervals when the covariance is
+known), cost per iteration, ROC and PR curves, calibration, confusion matrix,
+and the decision boundary when the model has two features.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from typing import Any
+
+import numpy as np
+
+__all__ = ["build_report", "coefficient_rows", "figure_to_data_uri"]
+
+#: Two-sided 95% normal quantile.
+Z95 = 1.959963984540054
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
+color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em;
+margin-top:1.8em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+td,th{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right}
+td:first-child,th:first-child{text-align:left}
+.grid{display:flex;flex-wrap:wrap;gap:1em}.fig{margin:.5em 0}.fig img{max-width:100%}
+.note{color:#666;font-size:.9em}
+"""
+
+
+def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> list[dict]:
+    """One row per parameter: class, term, coef, and se/z/p/95% CI when ``cov`` fits.
+
+    ``cov`` orders the parameters as the estimator does: for each class (one
+    for a binary model) the feature coefficients, then the intercept.
+    """
+    from scipy import stats
+
+    coef = np.atleast_2d(model.coef_)
+    icpt = np.atleast_1d(model.intercept_)
+    classes = [v.item() if hasattr(v, "item") else v for v in np.asarray(model.classes_)]
+    fit_icpt = bool(getattr(model, "fit_intercept", True))
+    K, p = coef.shape
+    q = p + int(fit_icpt)
+    se = None
+    if cov is not None and np.shape(cov) == (K * q, K * q):
+        se = np.sqrt(np.clip(np.diag(cov), 0, None)).reshape(K, q)
+    rows = []
+    for k in range(K):
+        label = classes[1] if K == 1 else classes[k]
+        terms = (["(intercept)"] if fit_icpt else []) + list(names)
+        vals = ([icpt[k]] if fit_icpt else []) + list(coef[k])
+        ses = None if se is None else ([se[k, p]] if fit_icpt else []) + list(se[k, :p])
+        for j, (term, b) in enumerate(zip(terms, vals, strict=True)):
+            row: dict[str, Any] = {"class": label, "term": term, "coef": float(b)}
+            if ses is not None:
+                s = float(ses[j])
+                z = float(b / s) if s > 0 else float("nan")
+                row.update(se=s, z=z, p=float(2 * stats.norm.sf(abs(z))),
+                           ci_low=float(b - Z95 * s), ci_high=float(b + Z95 * s))
+            rows.append(row)
+    return rows
+
+
+def figure_to_data_uri(fig: Any, dpi: int = 100) -> str:
+    """A matplotlib Figure as a ``data:image/png;base64,...`` URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _e(v: Any) -> str:
+    if isinstance(v, float):
+        return html.escape(f"{v:.6g}")
+    return html.escape("-" if v is None else str(v))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fig(fig: Any, alt: str) -> str:
+    return f'<div class="fig"><img alt="{html.escape(alt)}" src="{figure_to_data_uri(fig)}"></div>'
+
+
+def build_report(
+    model: Any,
+    y: np.ndarray,
+    proba: np.ndarray,
+    *,
+    metrics: dict[str, Any],
+    X: np.ndarray | None = None,
+    feature_names: list[str] | None = None,
+    covariance: np.ndarray | None = None,
+    title: str = "logitfit report",
+) -> str:
+    """Render the report as one HTML string.
+
+    Parameters
+    ----------
+    model : fitted LogisticRegression
+    y : ndarray, shape (n,)
+        True labels of the evaluation data.
+    proba : ndarray, shape (n, K)
+        ``model.predict_proba`` of that data.
+    metrics : dict
+        :func:`logitfit.metrics.classification_report` of ``y`` and ``proba``.
+    X : ndarray, shape (m, 2), optional
+        Design rows (a sample) for the decision-boundary plot of a two-feature model.
+    feature_names : list of str, optional
+        Design column names (default ``feature_names_in_`` or ``x0..``).
+    covariance : ndarray, optional
+        Parameter covariance, for standard errors and intervals.
+    title : str
+
+    Returns
+    -------
+    str
+        A complete HTML document with every image embedded.
+    """
+    from logitfit import plots
+
+    coef = np.atleast_2d(model.coef_)
+    p = coef.shape[1]
+    fnames = getattr(model, "feature_names_in_", None)
+    names = feature_names or ([str(n) for n in fnames] if fnames is not None
+                              else [f"x{j}" for j in range(p)])
+    classes = np.asarray(model.classes_)
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+
+    # summary
+    conv = getattr(model, "converged_", None)
+    info = [
+        ["classes", ", ".join(map(str, classes.tolist()))],
+        ["features", p],
+        ["penalty", f"{model.penalty or 'none'}" + (f" (alpha={model.alpha})"
+                                                   if model.penalty else "")],
+        ["solver", getattr(model, "solver_", model.solver)],
+        ["iterations", getattr(model, "n_iter_", None)],
+        ["converged", conv],
+        ["evaluation rows", metrics.get("n")],
+    ]
+    keys = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "roc_auc", "pr_auc"]
+    parts.append("<h2>Summary</h2><div class='grid'>" + _table(["model", ""], info)
+                 + _table(["metric", "value"], [[k, metrics.get(k)] for k in keys]) + "</div>")
+
+    # coefficients
+    rows = coefficient_rows(model, names, covariance)
+    has_se = bool(rows) and "se" in rows[0]
+    header = ["class", "term", "coef"] + (["std err", "z", "P>|z|", "[0.025", "0.975]"]
+                                          if has_se else [])
+    body = [[r["class"], r["term"], r["coef"]]
+            + ([r["se"], r["z"], r["p"], r["ci_low"], r["ci_high"]] if has_se else [])
+            for r in rows]
+    parts.append("<h2>Coefficients</h2>" + _table(header, body))
+    figs = []
+    for k in range(coef.shape[0]):
+        sel = [r for r in rows if r["term"] != "(intercept)"][k * p:(k + 1) * p]
+        se = np.array([r["se"] for r in sel]) if has_se else None
+        fig = plots.plot_coefficients(coef[k], names, se, intercept=float(
+            np.atleast_1d(model.intercept_)[k]))
+        label = classes[1] if coef.shape[0] == 1 else classes[k]
+        fig.axes[0].set_title(f"{fig.axes[0].get_title()} - class {label}")
+        figs.append(_fig(fig, f"coefficients, class {label}"))
+    if not has_se:
+        parts.append("<p class='note'>No covariance stored in the model file: intervals are "
+                     "not shown.</p>")
+    parts.append("<div class='grid'>" + "".join(figs) + "</div>")
+
+    # convergence
+    hist = getattr(model, "history_", None) or {}
+    if hist.get("objective"):
+        parts.append("<h2>Cost per iteration</h2>" + _fig(plots.plot_history(hist),
+                                                           "cost per iteration"))
+
+    # curves
+    parts.append("<h2>Discrimination</h2><div class='grid'>"
+                 + _fig(plots.plot_roc(y, proba, classes), "ROC curve")
+                 + _fig(plots.plot_pr(y, proba, classes), "precision-recall curve") + "</div>")
+    cal = [[f"{b['lower']:.1f}-{b['upper']:.1f}", b["count"], b["mean_predicted"],
+            b["observed_rate"]] for b in metrics["calibration"]]
+    parts.append("<h2>Calibration</h2><div class='grid'>"
+                 + _fig(plots.plot_calibration(y, proba, classes), "calibration plot")
+                 + _table(["bin", "rows", "mean predicted", "observed"], cal) + "</div>")
+    thr = f" at threshold {metrics['threshold']}" if "threshold" in metrics else ""
+    parts.append(f"<h2>Confusion matrix{html.escape(thr)}</h2>"
+                 + _fig(plots.plot_confusion(metrics["confusion_matrix"], metrics["labels"]),
+                        "confusion matrix"))
+    if p == 2 and X is not None and len(X):
+        n = len(X)
+        parts.append("<h2>Decision boundary</h2>" + _fig(
+            plots.plot_decision_boundary(model, X, np.asarray(y)[:n], feature_names=names),
+            "decision boundary"))
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")
