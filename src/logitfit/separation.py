@@ -1,0 +1,210 @@
+"""Complete and quasi-complete separation, decided by linear programs (scipy's HiGHS).
+
+With ``u_i = (2 y_i - 1) x~_i`` (``x~ = [x, 1]``), the binary maximum-likelihood
+estimate fails to exist exactly when a direction ``d != 0`` has ``u_i^T d >= 0``
+for every row (Albert & Anderson 1984, Biometrika 71:1; the LP form is Konis
+2007, "Linear programming algorithms for detecting separated data in binary
+logistic regression models", DPhil thesis, Oxford):
+
+* **complete** separation: some ``d`` has ``u_i^T d > 0`` for all rows.
+  LP: maximise ``t`` subject to ``u_i^T d >= t``, ``-1 <= d <= 1``, ``t <= 1``;
+* **quasi-complete**: no such ``d``, but ``max sum_i u_i^T d`` subject to
+  ``u_i^T d >= 0`` and the box is positive.
+
+The variables named are those that move along the separating directions: for
+complete separation the sparsest one (minimise ``||d||_1`` subject to
+``u_i^T d >= 1``), for quasi-complete every coordinate that is non-zero
+somewhere on the cone (``max d_j`` and ``min d_j``, one LP each). Their sign
+is the direction in which the estimate diverges.
+
+For K classes (reference class r, ``d_r = 0``) the rows are
+``x~_i^T (d_{y_i} - d_k) >= t`` for every class ``k != y_i``.
+
+Columns are scaled by their largest absolute value before the LPs so that the
+box ``[-1, 1]`` and the tolerance mean the same for every column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+__all__ = ["SeparationResult", "check_separation"]
+
+#: An LP optimum above this (on max-abs-scaled columns) counts as separation;
+#: HiGHS' default feasibility tolerance is 1e-7, so smaller values are noise.
+LP_TOL = 1e-6
+#: A fitted |z| above this (p within 6e-6 of 0 or 1) makes an unpenalised fit suspect.
+SUSPECT_Z = 12.0
+#: Beyond this many matrix entries the automatic check after a fit is skipped.
+AUTO_CHECK_MAX_ENTRIES = 20_000_000
+
+
+@dataclass(frozen=True)
+class SeparationResult:
+    """What :func:`check_separation` found.
+
+    Attributes
+    ----------
+    kind : {"none", "quasi-complete", "complete"}
+    variables : list of str
+        Terms whose estimates diverge ("Intercept" included when it does).
+    directions : dict
+        term -> "+inf" / "-inf" / "+-inf" (binary), or "class:term" -> ... (multinomial).
+    """
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    directions: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.kind != "none"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "variables": list(self.variables), "directions": dict(self.directions)}
+
+    def __str__(self) -> str:
+        if not self:
+            return "no separation: the maximum-likelihood estimate exists"
+        dirs = ", ".join(f"{k} -> {v}" for k, v in self.directions.items())
+        return f"{self.kind} separation; diverging estimates: {dirs}"
+
+
+def check_separation(X: Any, y: Any, sample_weight: Any = None, *, fit_intercept: bool = True,
+                     feature_names: list[str] | None = None, ref_class: int = 0) -> SeparationResult:
+    """Decide whether (X, y) are completely or quasi-completely separated.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame, shape (n, p)
+    y : array-like, shape (n,), two or more classes (any labels; sorted, as ``classes_``)
+    sample_weight : array-like, optional; rows of weight 0 are ignored.
+    fit_intercept : bool, default=True
+    feature_names : list of str, optional (taken from a DataFrame's columns otherwise)
+    ref_class : int, default=0, the reference class of the multinomial case.
+    """
+    if feature_names is None and hasattr(X, "columns"):
+        feature_names = [str(c) for c in X.columns]
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    classes, yi = np.unique(np.asarray(y), return_inverse=True)
+    if len(yi) != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {len(yi)} entries")
+    if sample_weight is not None:
+        keep = np.asarray(sample_weight, dtype=np.float64) > 0
+        X, yi = X[keep], yi[keep]
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+    if fit_intercept:
+        X = np.hstack([X, np.ones((X.shape[0], 1))])
+        names.append("Intercept")
+    scale = np.abs(X).max(axis=0)
+    scale[scale == 0] = 1.0
+    X = X / scale
+    if len(classes) < 2:
+        raise ValueError("y has one class only: nothing to separate")
+    if len(classes) == 2:
+        U = X * np.where(yi == 1, 1.0, -1.0)[:, None]
+        labels = names
+    else:
+        U, labels = _multinomial_rows(X, yi, len(classes), ref_class, names, classes)
+    return _decide(U, labels)
+
+
+def _multinomial_rows(X, yi, K, ref, names, classes):
+    others = [k for k in range(K) if k != ref]
+    q = X.shape[1]
+    rows = []
+    for i in range(X.shape[0]):
+        for k in range(K):
+            if k == yi[i]:
+                continue
+            r = np.zeros((q, len(others)))
+            if yi[i] != ref:
+                r[:, others.index(yi[i])] += X[i]
+            if k != ref:
+                r[:, others.index(k)] -= X[i]
+            rows.append(r.T.ravel())
+    labels = [f"{classes[k]}:{t}" for k in others for t in names]
+    return np.array(rows), labels
+
+
+def _lp(c, A_ub, b_ub, bounds):
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    if res.status not in (0, 3):
+        raise RuntimeError(f"the separation LP failed: {res.message}")
+    return res
+
+
+def _decide(U: np.ndarray, labels: list[str]) -> SeparationResult:
+    n, m = U.shape
+    # complete: max t, U d >= t, |d| <= 1, t <= 1
+    res = _lp(np.r_[np.zeros(m), -1.0], np.hstack([-U, np.ones((n, 1))]), np.zeros(n),
+              [(-1, 1)] * m + [(None, 1)])
+    if -res.fun > LP_TOL:
+        # sparsest direction: min ||d||_1, U d >= 1 (d = d+ - d-)
+        sparse = _lp(np.ones(2 * m), np.hstack([-U, U]), -np.ones(n), [(0, None)] * (2 * m))
+        d = sparse.x[:m] - sparse.x[m:]
+        d = d / np.max(np.abs(d))
+        idx = np.flatnonzero(np.abs(d) > LP_TOL)
+        return SeparationResult("complete", [labels[j] for j in idx],
+                                {labels[j]: "+inf" if d[j] > 0 else "-inf" for j in idx})
+    # quasi-complete: max sum U d, U d >= 0, |d| <= 1
+    res = _lp(-U.sum(axis=0), -U, np.zeros(n), [(-1, 1)] * m)
+    if -res.fun <= LP_TOL:
+        return SeparationResult("none")
+    directions = {}
+    for j in range(m):
+        e = np.zeros(m)
+        e[j] = 1.0
+        hi = -_lp(-e, -U, np.zeros(n), [(-1, 1)] * m).fun
+        lo = _lp(e, -U, np.zeros(n), [(-1, 1)] * m).fun
+        if hi > LP_TOL or lo < -LP_TOL:
+            directions[labels[j]] = "+-inf" if hi > LP_TOL and lo < -LP_TOL else ("+inf" if hi > LP_TOL else "-inf")
+    return SeparationResult("quasi-complete", list(directions), directions)
+
+
+def separation_warning(model: Any, blocks: Any, result: Any) -> Any:
+    """A SeparationWarning for an unpenalised fit whose data are separated, else None.
+
+    The LPs run only when the fit looks suspect (not converged, the fitted
+    predictor classifies every row with margin, or some ``|z| > SUSPECT_Z``)
+    and the rows are in memory and not too many.
+    """
+    from logitfit.exceptions import SeparationWarning
+
+    X = getattr(blocks, "X", None)
+    separates = model._separates_training_data(blocks)
+    if X is None:
+        return _generic(SeparationWarning) if separates else None
+    Z = model._decision(X)
+    suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
+    if not suspect:
+        return None
+    if X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES:
+        return _generic(SeparationWarning) if separates else None
+    names = getattr(model, "feature_names_in_", None)
+    found = check_separation(X, blocks.y, blocks.sw, fit_intercept=model.fit_intercept,
+                             feature_names=None if names is None else [str(v) for v in names])
+    if not found:
+        return None
+    return SeparationWarning(
+        f"{found}. The maximum-likelihood estimate does not exist: the coefficients returned "
+        "are finite only because the solver stopped, and their standard errors are meaningless. "
+        "Use penalty='firth' (finite, bias-reduced estimates with valid intervals), add an L2 "
+        "penalty, or drop/merge the variables named.",
+        found.as_dict(),
+    )
+
+
+def _generic(cls):
+    return cls(
+        "the classes are completely separated by a linear function of the features, so the "
+        "unpenalised maximum-likelihood estimate does not exist (coefficients grow without bound "
+        "as the loss falls to 0). Use penalty='firth' or penalty='l2' for a finite fit.",
+        {"kind": "complete"},
+    )

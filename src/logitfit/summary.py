@@ -1,0 +1,151 @@
+"""The table of a fit: text like statsmodels', a pandas DataFrame, Markdown and HTML.
+
+:class:`Summary` only formats: every number comes from
+:class:`logitfit.inference.Inference` (itself computed from the fit's objective).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["Summary"]
+
+COLUMNS = ["coef", "std_err", "z", "p_value", "ci_lower", "ci_upper",
+           "odds_ratio", "odds_ratio_ci_lower", "odds_ratio_ci_upper"]
+
+
+class Summary:
+    """Coefficient table and fit statistics of a fitted model.
+
+    Parameters
+    ----------
+    inference : logitfit.inference.Inference
+    cov_type : str, "nonrobust", "HC0".."HC3" or "cluster"
+    groups : array-like, cluster labels (``cov_type="cluster"``)
+    alpha : float, the intervals have coverage ``1 - alpha``.
+    """
+
+    def __init__(self, inference: Any, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05) -> None:
+        inf = inference
+        self.inference = inf
+        self.cov_type = cov_type
+        self.alpha = alpha
+        self.names = list(inf.names)
+        self.coef = inf.params
+        self.std_err = inf.bse(cov_type, groups)
+        self.z = self.coef / self.std_err
+        self.p_value = 2.0 * stats.norm.sf(np.abs(self.z))
+        ci = inf.conf_int(alpha, "wald", cov_type, groups)
+        self.ci_lower, self.ci_upper = ci[:, 0], ci[:, 1]
+        m = inf.model
+        self.info = {
+            "Dep. classes": ", ".join(map(str, m.classes_)),
+            "No. Observations": _num(inf.nobs),
+            "Df Model": str(inf.df_model),
+            "Df Residuals": _num(inf.df_resid),
+            "Log-Likelihood": f"{inf.llf:.6g}",
+            "LL-Null": f"{inf.llnull:.6g}",
+            "LR chi2": f"{inf.llr:.6g}",
+            "LLR p-value": f"{inf.llr_pvalue:.4g}",
+            "Pseudo R-squ.": f"{inf.prsquared:.4f}",
+            "AIC": f"{inf.aic:.6g}",
+            "BIC": f"{inf.bic:.6g}",
+            "Deviance": f"{inf.deviance:.6g}",
+            "Null deviance": f"{inf.null_deviance:.6g}",
+            "Solver": str(m.solver_),
+            "Iterations": str(m.n_iter_),
+            "Converged": str(bool(m.converged_)),
+            "Covariance Type": cov_type,
+        }
+        self.notes = []
+        if inf.penalised:
+            self.notes.append(
+                f"Estimates are L2-PENALISED (alpha={inf.obj.alpha:g}) and biased towards 0; the "
+                "covariance is the sandwich H_pen^-1 I H_pen^-1 (le Cessie & van Houwelingen 1992), "
+                "so intervals are centred on the penalised estimates.")
+        if inf.firth:
+            self.notes.append("Firth's bias-reduced (penalised) estimates; covariance I(beta*)^-1. "
+                              "Penalised profile intervals: conf_int(method='profile').")
+        if inf.obj.multinomial:
+            self.notes.append(f"Coefficients of each class against the reference class {m.classes_[inf.ref]!r}.")
+        if not m.converged_:
+            self.notes.append("The fit did NOT converge: these numbers are not maximum-likelihood estimates.")
+
+    def to_frame(self) -> Any:
+        """pandas DataFrame, one row per term, columns as ``COLUMNS``."""
+        import pandas as pd
+
+        data = {
+            "coef": self.coef, "std_err": self.std_err, "z": self.z, "p_value": self.p_value,
+            "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
+            "odds_ratio": np.exp(self.coef), "odds_ratio_ci_lower": np.exp(self.ci_lower),
+            "odds_ratio_ci_upper": np.exp(self.ci_upper),
+        }
+        return pd.DataFrame(data, index=pd.Index(self.names, name="term"), columns=COLUMNS)
+
+    def _rows(self) -> list[list[str]]:
+        return [[n, f"{c:.4f}", f"{s:.3f}", f"{z:.3f}", f"{p:.3f}", f"{lo:.3f}", f"{hi:.3f}"]
+                for n, c, s, z, p, lo, hi in zip(self.names, self.coef, self.std_err, self.z,
+                                                 self.p_value, self.ci_lower, self.ci_upper, strict=True)]
+
+    def _header(self) -> list[str]:
+        lo, hi = self.alpha / 2, 1 - self.alpha / 2
+        return ["", "coef", "std err", "z", "P>|z|", f"[{lo:.3g}", f"{hi:.3g}]"]
+
+    def __str__(self) -> str:
+        title = "Logistic Regression Results (logitfit)"
+        items = list(self.info.items())
+        half = (len(items) + 1) // 2
+        left, right = items[:half], items[half:]
+        body = self._rows()
+        head = self._header()
+        widths = [max(len(r[i]) for r in [*body, head]) for i in range(7)]
+        table_w = sum(widths) + 2 * 6
+        kw = max(len(k) for k, _ in items) + 1
+        vw = max(len(v) for _, v in items)
+        lines = []
+        for i in range(half):
+            a = f"{left[i][0] + ':':<{kw}}{left[i][1]:>{vw}}"
+            b = f"{right[i][0] + ':':<{kw}}{right[i][1]:>{vw}}" if i < len(right) else ""
+            lines.append(f"{a}   {b}")
+        width = max(table_w, max(len(s) for s in lines))
+        out = ["=" * width, title.center(width), "=" * width, *lines, "=" * width]
+        fmt = lambda r: "  ".join(  # noqa: E731
+            r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(7))
+        out += [fmt(head), "-" * width, *(fmt(r) for r in body), "=" * width]
+        out += [f"Note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown: a statistics table then the coefficient table."""
+        lines = ["| statistic | value |", "| --- | --- |"]
+        lines += [f"| {k} | {v} |" for k, v in self.info.items()]
+        head = ["term", *self._header()[1:]]
+        lines += ["", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+        lines += ["| " + " | ".join(r) + " |" for r in self._rows()]
+        lines += [f"\n*Note:* {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """An HTML fragment (two tables and the notes), escaped."""
+        e = html.escape
+        stat = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in self.info.items())
+        head = "".join(f"<th>{e(h)}</th>" for h in ["term", *self._header()[1:]])
+        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in self._rows())
+        notes = "".join(f"<p><em>Note:</em> {e(n)}</p>" for n in self.notes)
+        return (f'<div class="logitfit-summary"><table class="stats">{stat}</table>'
+                f'<table class="coef"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{notes}</div>')
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.6g}"
