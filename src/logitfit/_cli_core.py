@@ -189,30 +189,30 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
         proba = model.predict_proba(_frame(model, X[test]))
         metrics = classification_report(y[test], proba, model.classes_,
                                         sample_weight=None if sw is None else sw[test])
-    covariance = model_covariance(model, _frame(names, Xtr), y[train],
-                                  None if sw is None else sw[train])
+    covariance = model_covariance(model)
     return FitResult(model, encoder, opts, len(train), len(test), seconds, metrics, covariance,
                      msgs, fmt)
 
 
-def model_covariance(model: Any, X: Any, y: Any, sw: Any) -> np.ndarray | None:
-    """The parameter covariance when the library can compute it (inference module), else None."""
-    try:
-        s = model.summary()
-    except Exception:  # noqa: BLE001 - summary is optional and may not support every fit
+def model_covariance(model: Any) -> np.ndarray | None:
+    """The (nonrobust) parameter covariance from :mod:`logitfit.inference`, or None.
+
+    Binary models only: their parameters ``[w_1..w_p, b]`` are the model
+    file's coefficients (multinomial inference uses a reference-class
+    parameterisation that the coefficient table does not show).
+    """
+    if np.atleast_2d(model.coef_).shape[0] != 1 or getattr(model, "penalty", None) == "l1":
         return None
-    for name in ("cov_params", "covariance", "cov"):
-        v = getattr(s, name, None)
-        if callable(v):
-            try:
-                v = v()
-            except Exception:  # noqa: BLE001
-                continue
-        if v is not None:
-            a = np.asarray(v, dtype=np.float64)
-            if a.ndim == 2 and a.shape[0] == a.shape[1]:
-                return a
-    return None
+    try:
+        from logitfit.inference import Inference
+
+        cov = np.asarray(Inference(model).cov_params(), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - inference is optional (e.g. singular information)
+        return None
+    q = model.coef_.shape[1] + int(model.fit_intercept)
+    if cov.shape != (q, q) or not np.all(np.isfinite(cov)):
+        return None
+    return cov
 
 
 def save_model(result: FitResult, path: Path) -> None:
