@@ -23,7 +23,7 @@ from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 
-PENALTIES = (None, "none", "l2")
+PENALTIES = (None, "none", "l2", "l1", "elasticnet")
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -41,10 +41,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {None, "l2"}, default=None
-        None fits the plain maximum-likelihood model; "l2" adds (alpha/2)||w||^2.
+    penalty : {None, "l2", "l1", "elasticnet"}, default=None
+        None fits the plain maximum-likelihood model; "l2" adds (alpha/2)||w||^2;
+        "l1" adds alpha ||w||_1; "elasticnet" adds
+        alpha [l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2] (glmnet's form; see
+        :mod:`logitfit.penalties`). L1 and elastic net use solver "cd" (auto) or "prox".
     alpha : float, default=1e-4
-        L2 strength (used only with ``penalty="l2"``).
+        Penalty strength (unused with ``penalty=None``).
     fit_intercept : bool, default=True
     solver : {"auto", "newton", "newton-cg", "lbfgs", "gd", "sgd"}, default="auto"
         "auto" takes Newton-Cholesky for up to ``NEWTON_MAX_PARAMS`` parameters
@@ -75,6 +78,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     callback : callable or None
         ``callback(iteration, x, objective, grad_norm)`` after each iteration;
         returning True stops the fit.
+    l1_ratio : float in [0, 1], default=1.0
+        Elastic-net mixing (``penalty="elasticnet"`` only).
+    penalty_factor : array of shape (n_features,) or None
+        Per-feature multipliers of alpha (0 leaves a feature unpenalised).
+    grouped : bool, default=False
+        Multinomial L1/elastic net: penalise each feature's K coefficients by
+        their Euclidean norm, so a feature is kept or dropped for all classes.
+    lower_bounds, upper_bounds : float, array of shape (n_features,) or None
+        Box bounds on the coefficients (must contain 0; the intercept is never
+        bounded). Need solver "cd" or "prox" (auto picks "cd").
 
     Attributes
     ----------
@@ -107,6 +120,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         n_threads: int | None = None,
         dtype: Any = None,
         callback: Any = None,
+        l1_ratio: float = 1.0,
+        penalty_factor: Any = None,
+        grouped: bool = False,
+        lower_bounds: Any = None,
+        upper_bounds: Any = None,
     ) -> None:
         self.penalty = penalty
         self.alpha = alpha
@@ -124,12 +142,21 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
         self.dtype = dtype
         self.callback = callback
+        self.l1_ratio = l1_ratio
+        self.penalty_factor = penalty_factor
+        self.grouped = grouped
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     # ------------------------------------------------------------------ fit
 
     def _check_params(self) -> None:
         if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be None or 'l2', got {self.penalty!r}")
+            raise ValueError(
+                f"penalty must be None, 'l2', 'l1' or 'elasticnet', got {self.penalty!r}"
+            )
+        if self.penalty == "elasticnet" and not (0.0 <= self.l1_ratio <= 1.0):
+            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
         if not (np.isfinite(self.alpha) and self.alpha >= 0):
@@ -141,7 +168,35 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @property
     def _alpha(self) -> float:
-        return float(self.alpha) if self.penalty == "l2" else 0.0
+        """The smooth (ridge) strength held by the objective; L1 parts go to the solver."""
+        if self.penalty == "l2":
+            return float(self.alpha)
+        if self.penalty == "l1":
+            return 0.0
+        if self.penalty == "elasticnet":
+            return float(self.alpha) * (1.0 - float(self.l1_ratio))
+        return 0.0
+
+    def _l1_penalty(self, objective: LogisticObjective):
+        """The non-smooth part for the cd/prox solvers (None for None/"l2" without bounds)."""
+        sparse_penalty = self.penalty in ("l1", "elasticnet")
+        bounded = self.lower_bounds is not None or self.upper_bounds is not None
+        if not (sparse_penalty or bounded):
+            return None
+        from logitfit.penalties import make_penalty
+
+        ratio = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
+        return make_penalty(
+            objective.n_features,
+            objective.n_outputs,
+            self.fit_intercept,
+            l1=float(self.alpha) * ratio if sparse_penalty else 0.0,
+            penalty_factor=self.penalty_factor,
+            grouped=bool(self.grouped) and sparse_penalty,
+            lower_bounds=self.lower_bounds,
+            upper_bounds=self.upper_bounds,
+        )
+
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit the model to X (n_samples, n_features) and labels y (any type)."""
@@ -154,11 +209,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Fit on any row source that follows the Blocks protocol (memory, files, Dask)."""
         self.classes_ = classes
         objective = LogisticObjective(
-            blocks, len(classes), fit_intercept=self.fit_intercept, alpha=self._alpha
+            blocks,
+            len(classes),
+            fit_intercept=self.fit_intercept,
+            alpha=self._alpha,
+            penalty_factor=self.penalty_factor,
         )
+        l1_penalty = self._l1_penalty(objective)
         solver = self.solver
         if solver == "auto":
             solver = choose_solver(blocks.n_samples, objective.n_params, sparse=blocks.is_sparse)
+            if l1_penalty is not None:
+                solver = "cd"
+        elif l1_penalty is not None and solver not in ("cd", "prox"):
+            raise ValueError(
+                f"penalty={self.penalty!r} and box bounds need solver 'cd' or 'prox' (or 'auto'), "
+                f"got {solver!r}"
+            )
         options = SolverOptions(
             tol=self.tol,
             max_iter=self.max_iter,
@@ -168,8 +235,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
             batch_size=self.batch_size,
             sgd_method=self.sgd_method,
+            penalty=l1_penalty,
         )
         result = minimize(objective, self._start(objective), solver, options)
+        self.l1_penalty_ = l1_penalty
         self._store(objective, result)
         self._check_convergence(objective, result)
         return self
@@ -198,6 +267,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             # classes so that every solver reports the same (symmetric) answer.
             B = x.reshape(objective.n_dof, objective.n_classes).copy()
             free = objective.l2.reshape(objective.n_dof, objective.n_classes)[:, 0] == 0
+            pen = getattr(self, "l1_penalty_", None)
+            if pen is not None:  # L1 rows are identified by the penalty: leave them alone
+                free &= pen.lam.reshape(objective.n_dof, objective.n_classes)[:, 0] == 0
+                free &= ~np.isfinite(pen.lower.reshape(objective.n_dof, -1)[:, 0])
+                free &= ~np.isfinite(pen.upper.reshape(objective.n_dof, -1)[:, 0])
             B[free] -= B[free].mean(axis=1, keepdims=True)
             x = B.ravel()
         W, b = objective.unpack(x)
@@ -215,7 +289,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_result_ = result
 
     def _check_convergence(self, objective: LogisticObjective, result: SolverResult) -> None:
-        if objective.alpha == 0 and self._separates_training_data(objective.blocks):
+        penalised = objective.alpha > 0 or (
+            self.penalty in ("l1", "elasticnet") and float(self.alpha) > 0
+        )
+        if not penalised and self._separates_training_data(objective.blocks):
             self.converged_ = False
             warnings.warn(
                 SeparationWarning(
