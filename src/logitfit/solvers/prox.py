@@ -68,7 +68,10 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
             message = "backtracking found no step: the objective is flat to rounding"
             break
         Fn = fn + pen.value(xn)
-        if Fn > F:  # restart the momentum from the better point
+        # Restart the momentum from the better point when F rises; a plain
+        # proximal-gradient step from x (y is x) decreases F by construction,
+        # so a rise there is rounding and the step is accepted.
+        if Fn > F + armijo_slack(F) and y is not x:
             s = 1.0
             y, fy, gy = x, f, g
             if not np.any(dx):
