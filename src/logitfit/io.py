@@ -665,19 +665,20 @@ def iter_libsvm(
 ) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
     """Stream a LIBSVM file in chunks of ``batch_rows`` lines as (CSR, labels)."""
     spath = str(path)
+    line_no = 1
+    pending: list[bytes] = []
+    carry = b""  # a line cut at the end of a chunk, completed by the next chunk
     with _open_stream(spath) as raw:
-        f = io.BufferedReader(raw) if not hasattr(raw, "readline") else raw
-        line_no = 1
-        while True:
-            lines = []
-            for _ in range(batch_rows):
-                ln = f.readline()
-                if not ln:
-                    break
-                lines.append(ln)
-            if not lines:
-                return
-            data = b"".join(lines)
-            if data.strip():
-                yield _parse_libsvm(spath, data, line_no, n_features, zero_based)
-            line_no += len(lines)
+        done = False
+        while not done:
+            chunk = raw.read(CSV_BLOCK_BYTES)
+            done = not chunk
+            lines = (carry + chunk).splitlines(keepends=True)
+            carry = lines.pop() if lines and not done and not lines[-1].endswith(b"\n") else b""
+            pending.extend(lines)
+            while len(pending) >= batch_rows or (done and pending):
+                batch, pending = pending[:batch_rows], pending[batch_rows:]
+                data = b"".join(batch)
+                if data.strip():
+                    yield _parse_libsvm(spath, data, line_no, n_features, zero_based)
+                line_no += len(batch)
