@@ -26,6 +26,16 @@ __all__ = [
 ]
 
 
+def _as_float(z: np.ndarray | float) -> np.ndarray:
+    """Floating arrays keep their dtype; Python scalars and integers become float64.
+
+    (``np.result_type(40.0, np.float32)`` is float32 under NumPy 2's scalar
+    promotion rules, which silently computed Python floats in single precision.)
+    """
+    z = np.asarray(z)
+    return z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
+
+
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-z))`` evaluated without overflow.
 
@@ -40,13 +50,13 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
 
 def log1pexp(z: np.ndarray | float) -> np.ndarray:
     """Softplus ``log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|))``."""
-    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    z = _as_float(z)
     return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def log_sigmoid(z: np.ndarray | float) -> np.ndarray:
     """``log(sigmoid(z)) = -log1pexp(-z) = min(z, 0) - log1p(exp(-|z|))``."""
-    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    z = _as_float(z)
     return np.minimum(z, 0) - np.log1p(np.exp(-np.abs(z)))
 
 
