@@ -42,6 +42,8 @@ def cost(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0) -> floa
     theta, X, y = _as_arrays(theta, X, y)
     m = X.shape[0]
     J = float(np.mean(binary_loss_terms(X @ theta, y)))
+    if lam == 0:  # theta . theta may overflow for a huge theta, and 0 * inf is NaN
+        return J
     return J + lam / (2 * m) * float(theta[1:] @ theta[1:])
 
 
