@@ -77,13 +77,13 @@ def load_xy(path: Path, target: str, features: str | None = None,
             else [c for c in df.columns if c != tcol])
     if not cols:
         raise ValueError(f"{path}: no feature columns besides the target {tcol!r}")
-    for c in cols:
-        if not pd.api.types.is_numeric_dtype(df[c]) or df[c].isna().any():
-            raise ValueError(f"{path}: column {c!r} is not numeric or has missing values")
     values = df[tcol].dropna().unique()
     if df[tcol].isna().any() or len(values) != 2:
         raise ValueError(f"{path}: target {tcol!r} must have exactly two values and none missing; "
                          f"found {len(values)}")
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(df[c]) or df[c].isna().any():
+            raise ValueError(f"{path}: column {c!r} is not numeric or has missing values")
     y = (df[tcol].to_numpy() == np.sort(values)[1]).astype(np.float64)
     X = np.column_stack([np.ones(len(df)), df[cols].to_numpy(dtype=np.float64)])
     return X, y, ["(intercept)", *map(str, cols)]
