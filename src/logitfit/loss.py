@@ -35,7 +35,9 @@ Conventions (stated once, used everywhere)
 Every evaluation is a map over blocks of rows (``logitfit.blocks``) and a
 sum: the kernels below see one block and return partial sums, so the same code
 runs in memory, streamed from files, or on Dask workers. Each kernel reads its
-block of X twice (``X w`` then ``X^T r``) while it is still in cache.
+block of X twice (``X w`` then ``X^T r``) while it is still in cache; the
+elementwise part in between is one fused sweep (:func:`_binary_parts`), and
+Hessians are symmetric rank-k updates (BLAS ``dsyrk``) per block.
 """
 
 from __future__ import annotations
@@ -93,21 +95,74 @@ def _binary_z(block: Block, w: np.ndarray, b: float) -> np.ndarray:
     return z
 
 
+def _binary_parts(z: np.ndarray, y: np.ndarray, sw: np.ndarray, want_d: bool = False):
+    """Fused elementwise part of a binary evaluation, with few temporaries.
+
+    With ``e = exp(-|z|)`` (the only exponential taken) and ``s = e/(1+e)``:
+
+    * loss sum ``sum_i s_i [(max(z,0) - y z) + log1p(e)]`` (as
+      :func:`logitfit._numerics.binary_loss_terms`),
+    * weighted residual ``sw * (sigmoid(z) - y)`` with ``sigmoid(z) - y``
+      equal to ``(1 - y) - s`` for z > 0 and ``s - y`` otherwise (as
+      :func:`logitfit._numerics.binary_residual`),
+    * when ``want_d``, the Hessian weights ``sw * h(1-h) = sw * s / (1+e)``.
+
+    The results equal the plain formulas to rounding; computing them in one
+    sweep with ``out=`` buffers costs one exp and one log1p per row and keeps
+    the block's vectors in cache.
+    """
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e = exp(-|z|) in (0, 1]
+    tmp = np.multiply(y, z)
+    loss = np.maximum(z, 0.0)
+    loss -= tmp
+    np.log1p(e, out=tmp)
+    loss += tmp
+    total = float(sw @ loss)
+    onepe = np.add(e, 1.0, out=loss)  # reuse the loss buffer: 1 + e
+    s = np.divide(e, onepe, out=e)  # s = sigmoid(-|z|)
+    pos = z > 0
+    r = np.subtract(s, y, out=tmp)
+    np.subtract(1.0 - y, s, out=r, where=pos)
+    r *= sw
+    d = None
+    if want_d:
+        d = np.divide(s, onepe, out=onepe)
+        d *= sw
+    return total, r, d
+
+
 def _binary_value(block: Block, w, b):
     z = _binary_z(block, w, b)
     return (block.sw @ binary_loss_terms(z, block.y),)
 
 
 def _binary_value_grad(block: Block, w, b):
-    z = _binary_z(block, w, b)
-    sr = block.sw * binary_residual(z, block.y)
-    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum()
+    total, sr, _ = _binary_parts(_binary_z(block, w, b), block.y, block.sw)
+    return total, _rmatvec(block.X, sr), sr.sum()
 
 
 def _binary_weights(z: np.ndarray) -> np.ndarray:
     """``h (1 - h) = e / (1 + e)^2`` with ``e = exp(-|z|)``: symmetric, no cancellation."""
     e = np.exp(-np.abs(z))
     return e / (1.0 + e) ** 2
+
+
+def _scaled_rows(Xb, s: np.ndarray) -> np.ndarray:
+    """``diag(s) Xb`` as a new C-ordered float64 block (any input order or dtype)."""
+    out = np.empty(Xb.shape, dtype=np.float64)
+    np.multiply(Xb, s[:, None], out=out)
+    return out
+
+
+def _syrk_upper(A: np.ndarray) -> np.ndarray:
+    """``A^T A`` (upper triangle filled) by BLAS ``dsyrk``, for C-ordered float64 ``A``.
+
+    ``A.T`` of a C-ordered array is Fortran-ordered, which is what the BLAS
+    wrapper takes without a copy; half the flops of ``A.T @ A``.
+    """
+    return dsyrk(1.0, A.T, trans=0, lower=0)
 
 
 def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
@@ -118,19 +173,15 @@ def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
     """
     p = Xb.shape[1]
     q = p + int(fit_intercept)
+    H = np.zeros((q, q))
     if sp.issparse(Xb):
-        H = np.zeros((q, q))
         H[:p, :p] = (Xb.T @ Xb.multiply(d[:, None])).toarray()
     elif np.any(d < 0):
-        Xd = np.asarray(Xb, dtype=np.float64)
-        H = np.zeros((q, q))
-        H[:p, :p] = Xd.T @ (Xd * d[:, None])
+        H[:p, :p] = np.asarray(Xb, dtype=np.float64).T @ _scaled_rows(Xb, d)
     else:
         # Symmetric rank-k update on sqrt(d)-scaled rows: half the flops of a
         # general product and BLAS-3 speed, on a block that is in cache.
-        Xs = np.asarray(Xb, dtype=np.float64) * np.sqrt(d)[:, None]
-        H = np.zeros((q, q))
-        H[:p, :p] = dsyrk(1.0, Xs, trans=1, lower=0)
+        H[:p, :p] = _syrk_upper(_scaled_rows(Xb, np.sqrt(d)))
     if fit_intercept:
         H[:p, p] = _rmatvec(Xb, d)
         H[p, :p] = H[:p, p]
@@ -139,10 +190,9 @@ def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
 
 
 def _binary_value_grad_hess(block: Block, w, b, fit_intercept):
-    z = _binary_z(block, w, b)
-    sr = block.sw * binary_residual(z, block.y)
-    H = _gram(block.X, block.sw * _binary_weights(z), fit_intercept)
-    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
+    total, sr, d = _binary_parts(_binary_z(block, w, b), block.y, block.sw, want_d=True)
+    H = _gram(block.X, d, fit_intercept)
+    return total, _rmatvec(block.X, sr), sr.sum(), H
 
 
 def _binary_hess_state(block: Block, w, b):
@@ -200,19 +250,43 @@ def _multi_value_grad(block: Block, W, b):
 
 
 def _multi_hess_from_P(Xb, P: np.ndarray, sw: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """Hessian (unnormalised) laid out as (q, K, q, K) for ravel order ``j*K + k``."""
-    K = P.shape[1]
-    q = Xb.shape[1] + int(fit_intercept)
-    H = np.zeros((q, K, q, K))
+    """Hessian (unnormalised) for ravel order ``j*K + k``, shape (q K, q K).
+
+    Block (k, c) is ``X~^T diag(sw P_k (delta_kc - P_c)) X~``. For dense X all
+    off-diagonal blocks come from one symmetric rank-k update: with the rows
+    ``A_i = sqrt(sw_i) (x~_i kron P_i)`` (length q K, in ravel order),
+    ``-A^T A`` holds ``-X~^T diag(sw P_k P_c) X~`` in block (k, c); the K
+    diagonal blocks are then set from their own weights ``sw P_k (1 - P_k)``
+    (no cancellation). One BLAS-3 call replaces K (K + 1) / 2 small products.
+    For dense X only the upper triangle is filled (the objective symmetrises
+    after the block sum); the sparse path returns the full matrix.
+    """
+    n, K = P.shape
+    p = Xb.shape[1]
+    q = p + int(fit_intercept)
+    if sp.issparse(Xb):
+        H4 = np.zeros((q, K, q, K))
+        for k in range(K):
+            for c in range(k, K):
+                G = _gram(Xb, sw * P[:, k] * ((k == c) - P[:, c]), fit_intercept)
+                G = np.triu(G) + np.triu(G, 1).T  # _gram fills the upper triangle
+                H4[:, k, :, c] = G
+                if c != k:
+                    H4[:, c, :, k] = G
+        return H4.reshape(q * K, q * K)
+    Xt = np.empty((n, q))
+    Xt[:, :p] = Xb
+    if fit_intercept:
+        Xt[:, p] = 1.0
+    SP = P * np.sqrt(sw)[:, None]
+    A = (Xt[:, :, None] * SP[:, None, :]).reshape(n, q * K)
+    H = _syrk_upper(A)
+    H *= -1.0
+    H4 = H.reshape(q, K, q, K)
     for k in range(K):
-        for c in range(k, K):
-            d = sw * P[:, k] * ((k == c) - P[:, c])
-            G = _gram(Xb, d, fit_intercept)
-            G = np.triu(G) + np.triu(G, 1).T  # _gram fills the upper triangle
-            H[:, k, :, c] = G
-            if c != k:
-                H[:, c, :, k] = G
-    return H.reshape(q * K, q * K)
+        G = _syrk_upper(_scaled_rows(Xt, np.sqrt(sw * P[:, k] * (1.0 - P[:, k]))))
+        H4[:, k, :, k] = G
+    return H
 
 
 def _multi_value_grad_hess(block: Block, W, b, fit_intercept):
@@ -235,10 +309,17 @@ def _multi_hessp(block: Block, VW, vb, P):
     return G, U.sum(axis=0)
 
 
+def _gram_sub(Xb, cols, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """``_gram`` on the columns ``cols`` (BLAS refuses a product with no columns)."""
+    if cols.size == 0:
+        return np.full((1, 1), d.sum()) if fit_intercept else np.zeros((0, 0))
+    return _gram(Xb[:, cols], d, fit_intercept)
+
+
 def _binary_vgh_sub(block: Block, w, b, cols, fit_intercept):
     z = _binary_z(block, w, b)
     sr = block.sw * binary_residual(z, block.y)
-    H = _gram(block.X[:, cols], block.sw * _binary_weights(z), fit_intercept)
+    H = _gram_sub(block.X, cols, block.sw * _binary_weights(z), fit_intercept)
     return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
 
 
@@ -246,7 +327,11 @@ def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
     loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
     SR = R * block.sw[:, None]
     G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
-    H = _multi_hess_from_P(block.X[:, cols], P, block.sw, fit_intercept)
+    if cols.size == 0 and fit_intercept:  # intercepts only: diag(p) - p p^T, weighted
+        SP = P * block.sw[:, None]
+        H = np.diag(SP.sum(axis=0)) - SP.T @ P
+    else:
+        H = _multi_hess_from_P(block.X[:, cols], P, block.sw, fit_intercept)
     return block.sw @ loss, G, SR.sum(axis=0), H
 
 
@@ -343,8 +428,8 @@ class LogisticObjective:
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
         H = H / S
-        if not self.multinomial:
-            H = np.triu(H) + np.triu(H, 1).T
+        # dense kernels fill the upper triangle only (dsyrk); sparse ones all of it
+        H = np.triu(H) + np.triu(H, 1).T
         H[np.diag_indices_from(H)] += self.l2
         return float(total) / S + self._penalty(x), g, H
 
@@ -372,8 +457,8 @@ class LogisticObjective:
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
         H = H / S
-        if not self.multinomial:
-            H = np.triu(H) + np.triu(H, 1).T
+        # dense kernels fill the upper triangle only (dsyrk); sparse ones all of it
+        H = np.triu(H) + np.triu(H, 1).T
         feats = np.append(cols, self.n_features) if self.fit_intercept else cols
         K = self.n_outputs
         idx = (feats[:, None] * K + np.arange(K)[None, :]).ravel()
