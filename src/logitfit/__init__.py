@@ -27,6 +27,8 @@ _LAZY = {
     "LogisticObjective": "logitfit.loss",
     "SolverResult": "logitfit.solvers",
     "solvers": "logitfit.solvers",
+    "regularization_path": "logitfit.path",
+    "LogisticRegressionCV": "logitfit.cv",
 }
 
 __all__ = ["__version__", "cost", "gradient", "sigmoid", *_LAZY]
