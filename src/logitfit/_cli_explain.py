@@ -112,7 +112,7 @@ def _kv_table(title: str, rows: list[tuple[str, ...]], head: tuple[str, ...], fm
         return t
     if fmt == "markdown":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        return title + "\n\n" + "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+        return title + "\n\n" + "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows]) + "\n"
     if fmt == "latex":
         body = [" & ".join(r) + r" \\" for r in [head, *rows]]
         return "\n".join([f"% {title}", r"\begin{tabular}{" + "l" * len(head) + "}", *body,
@@ -225,7 +225,7 @@ def sigmoid(
              f"{chk.finite_diff[i]:.12g}", f"{chk.abs_err[i]:.1e}") for i in idx]
     title = (f"sigma'(z) = sigma(z)(1 - sigma(z)) on {points} points in [{zmin:g}, {zmax:g}]: "
              f"max |difference| {chk.max_abs_err:.2e}, max relative {chk.max_rel_err:.2e}")
-    _emit(_kv_table(title, rows, ("z", "sigma", "sigma(1-sigma)", "finite difference", "|diff|"), fmt))
+    _emit(_kv_table(title, rows, ("z", "sigma", "sigma(1-sigma)", "finite difference", "abs. difference"), fmt))
     _save(chk.figure() if plot else None, plot)
 
 
@@ -259,7 +259,7 @@ def likelihood(
                (f"-log L / m (m = {L.m})", f"{-L.loglike / L.m:.17g}"),
                ("J + log L / m", f"{L.cost_gap:.2e}")]
     _emit(_kv_table("cost = minus the mean log-likelihood", summary, ("quantity", "value"), fmt))
-    opt = [(f"theta_{k} ({n})", f"{a:.12g}", f"{b:.12g}")
+    opt = [(f"theta_{k}: {n}", f"{a:.12g}", f"{b:.12g}")
            for k, (n, a, b) in enumerate(zip(names, L.theta_min_cost, L.theta_max_likelihood, strict=True))]
     _emit(_kv_table(f"argmin J = argmax log L (largest relative gap {L.optimum_gap:.1e})", opt,
                     ("coefficient", "min cost (Newton on J)", "max likelihood (Fisher scoring)"), fmt))
