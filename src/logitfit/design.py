@@ -96,7 +96,8 @@ def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
     check_classification_targets(y)
     classes, idx = np.unique(y, return_inverse=True)
     if classes.size < 2:
-        only = repr(classes[0]) if classes.size else "none"
+        # .item() turns np.str_('yes') (NumPy 2's repr) into the plain 'yes'
+        only = repr(classes[0].item() if isinstance(classes[0], np.generic) else classes[0]) if classes.size else "none"
         raise ValueError(
             f"y has one class only ({only}); logistic regression needs at least two classes"
         )
