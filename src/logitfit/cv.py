@@ -70,6 +70,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     alphas_ : (n_alphas,) ; cv_scores_ : (cv, n_alphas) ; cv_mean_, cv_se_ : (n_alphas,)
+    cv_n_nonzero_ : (n_alphas,), non-zero features per alpha, mean over the folds
     alpha_min_, alpha_1se_, alpha_ : float ; path_ : PathResult on all rows
     coef_, intercept_, classes_ : the final model
     """
@@ -138,12 +139,15 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
             train, test = split
             fold_blocks = InMemoryBlocks(d.X[train], d.y[train], d.sample_weight[train], n_threads=1)
             r = fit_path(fold_blocks, K, alphas, spec)
-            return _scores(d.X[test], yi[test], d.sample_weight[test], r.coef, r.intercept, self.scoring)
+            s = _scores(d.X[test], yi[test], d.sample_weight[test], r.coef, r.intercept, self.scoring)
+            return s, r.n_nonzero
 
         with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            scores = np.array(list(pool.map(run, list(folds))))
+            results = list(pool.map(run, list(folds)))
+        scores = np.array([s for s, _ in results])
         self.alphas_ = alphas
         self.cv_scores_ = scores
+        self.cv_n_nonzero_ = np.mean([nz for _, nz in results], axis=0)
         self.cv_mean_ = scores.mean(axis=0)
         self.cv_se_ = scores.std(axis=0, ddof=1) / np.sqrt(scores.shape[0])
         sign = 1.0 if self.scoring == "deviance" else -1.0  # minimise sign * score
