@@ -29,6 +29,8 @@ _LAZY = {
     "solvers": "logitfit.solvers",
     "regularization_path": "logitfit.path",
     "LogisticRegressionCV": "logitfit.cv",
+    "scan": "logitfit.scan",  # a callable module: logitfit.scan(path, target=...)
+    "dask": "logitfit.dask",
 }
 
 __all__ = ["__version__", "cost", "gradient", "sigmoid", *_LAZY]

@@ -198,9 +198,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
 
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
-        """Fit the model to X (n_samples, n_features) and labels y (any type)."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> LogisticRegression:
+        """Fit the model to X (n_samples, n_features) and labels y (any type).
+
+        X may also be a :func:`logitfit.scan` data set (streamed from files; no
+        y) or a Dask array / DataFrame with y a Dask array / Series (fitted on
+        the workers, see :mod:`logitfit.dask`).
+        """
         self._check_params()
+        external = _external_blocks(self, X, y, sample_weight)
+        if external is not None:
+            return self._fit_blocks(*external)
         design = validate_fit(self, X, y, sample_weight, dtype=self.dtype)
         blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
         return self._fit_blocks(blocks, design.classes)
@@ -346,11 +354,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
+        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+            return _dask_predict(self, X, "decision_function")
         check_is_fitted(self)
         return self._decision(validate_predict(self, X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
+        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+            return _dask_predict(self, X, "predict_proba")
         Z = self.decision_function(X)
         if Z.ndim == 1:
             return np.column_stack([_numerics.sigmoid(-Z), _numerics.sigmoid(Z)])
@@ -358,6 +370,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log class probabilities, computed stably (no log of a rounded probability)."""
+        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+            return _dask_predict(self, X, "predict_log_proba")
         Z = self.decision_function(X)
         if Z.ndim == 1:
             return np.column_stack([_numerics.log_sigmoid(-Z), _numerics.log_sigmoid(Z)])
@@ -365,6 +379,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class label for each row."""
+        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+            return _dask_predict(self, X, "predict")
         Z = self.decision_function(X)
         idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[idx]
@@ -373,3 +389,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _is_dask(X: Any) -> bool:
+    return type(X).__module__.split(".")[0] == "dask"
+
+
+def _dask_predict(estimator: LogisticRegression, X: Any, method: str) -> Any:
+    from logitfit.dask import predict_lazy
+
+    check_is_fitted(estimator)
+    return predict_lazy(estimator, X, method)
+
+
+def _external_blocks(estimator: LogisticRegression, X: Any, y: Any, sample_weight: Any) -> tuple | None:
+    """(blocks, classes) for rows that do not live in this process: a scanned file set or Dask."""
+    hook = getattr(X, "_logitfit_blocks", None)
+    if hook is not None:
+        return hook(estimator, y, sample_weight)
+    if _is_dask(X):
+        from logitfit.dask import fit_blocks
+
+        return fit_blocks(estimator, X, y, sample_weight)
+    return None
