@@ -404,3 +404,15 @@ def test_default_is_the_unpenalised_textbook_objective():
     X1 = np.column_stack([np.ones(len(y)), X])
     assert est.objective_ == pytest.approx(logitfit.cost(theta, X1, y), rel=1e-12)
     assert "no penalty" in LogisticRegression.__doc__
+
+
+def test_demo_runs_and_reports(capsys):
+    """``make demo``: both fits converge, the history and the accuracy are printed."""
+    from logitfit import demo
+
+    demo.main()
+    out = capsys.readouterr().out
+    assert out.count(": converged in") == 2
+    assert "cost J" in out and "max|grad J|" in out
+    accuracy = float(re.search(r"training accuracy ([0-9.]+) %", out).group(1))
+    assert accuracy > 95.0
