@@ -58,7 +58,9 @@ def check_non_numeric_columns(X: Any) -> None:
 def check_finite(X: Any, feature_names: np.ndarray | None = None, what: str = "X") -> None:
     """Raise on the first NaN or infinity, naming its column and first row."""
     data = X.data if sp.issparse(X) else X
-    if data.size == 0 or np.isfinite(data.sum()) and np.all(np.isfinite(data)):
+    # A finite sum proves every entry finite without the n x p boolean mask
+    # (12.5 % of a float64 X) that np.isfinite(data) would allocate.
+    if data.size == 0 or np.isfinite(data.sum()) or np.all(np.isfinite(data)):
         return
     if sp.issparse(X):
         X = X.tocsc()
