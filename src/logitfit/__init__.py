@@ -29,6 +29,9 @@ _LAZY = {
     "solvers": "logitfit.solvers",
     "regularization_path": "logitfit.path",
     "LogisticRegressionCV": "logitfit.cv",
+    "check_separation": "logitfit.separation",
+    "lr_test": "logitfit.inference",
+    "Summary": "logitfit.summary",
     "scan": "logitfit.scan",  # a callable module: logitfit.scan(path, target=...)
     "dask": "logitfit.dask",
 }

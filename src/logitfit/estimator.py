@@ -23,7 +23,7 @@ from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 
-PENALTIES = (None, "none", "l2", "l1", "elasticnet")
+PENALTIES = (None, "none", "l2", "l1", "elasticnet", "firth")
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -153,7 +153,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.penalty not in PENALTIES:
             raise ValueError(
-                f"penalty must be None, 'l2', 'l1' or 'elasticnet', got {self.penalty!r}"
+                f"penalty must be None, 'l2', 'l1', 'elasticnet' or 'firth', got {self.penalty!r}"
             )
         if self.penalty == "elasticnet" and not (0.0 <= self.l1_ratio <= 1.0):
             raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
@@ -197,7 +197,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             upper_bounds=self.upper_bounds,
         )
 
-
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> LogisticRegression:
         """Fit the model to X (n_samples, n_features) and labels y (any type).
 
@@ -209,6 +208,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         external = _external_blocks(self, X, y, sample_weight)
         if external is not None:
             return self._fit_blocks(*external)
+        X = self._encode_categoricals(X)
         design = validate_fit(self, X, y, sample_weight, dtype=self.dtype)
         blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
         return self._fit_blocks(blocks, design.classes)
@@ -245,7 +245,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sgd_method=self.sgd_method,
             penalty=l1_penalty,
         )
-        result = minimize(objective, self._start(objective), solver, options)
+        if self.penalty == "firth":  # bias-reduced ML: its own Newton iteration (logitfit.firth)
+            from logitfit.firth import fit_firth
+
+            result = fit_firth(objective, self._start(objective), options)
+        else:
+            result = minimize(objective, self._start(objective), solver, options)
         self.l1_penalty_ = l1_penalty
         self._store(objective, result)
         self._check_convergence(objective, result)
@@ -295,12 +300,23 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_ = result.solver
         self.objective_ = result.fun
         self.solver_result_ = result
+        from logitfit.inference import Retained
+
+        self._retained = Retained(objective)  # for lazy inference; dropped by pickle
 
     def _check_convergence(self, objective: LogisticObjective, result: SolverResult) -> None:
         penalised = objective.alpha > 0 or (
             self.penalty in ("l1", "elasticnet") and float(self.alpha) > 0
         )
-        if not penalised and self._separates_training_data(objective.blocks):
+        if not penalised and self.penalty != "firth":
+            from logitfit.separation import separation_warning
+
+            found = separation_warning(self, objective.blocks, result)
+            if found is not None:  # LP-decided, names the variables (logitfit.separation)
+                self.converged_ = False
+                warnings.warn(found, stacklevel=3)
+                return
+        if not penalised and self.penalty != "firth" and self._separates_training_data(objective.blocks):
             self.converged_ = False
             warnings.warn(
                 SeparationWarning(
@@ -357,6 +373,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
             return _dask_predict(self, X, "decision_function")
         check_is_fitted(self)
+        encoder = getattr(self, "formula_encoder_", None)
+        if encoder is not None:  # fitted from a formula / categorical columns: encode the same way
+            X = encoder.transform(X)
         return self._decision(validate_predict(self, X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -384,6 +403,97 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Z = self.decision_function(X)
         idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[idx]
+
+    # ------------------------------------------- formulas and categoricals
+
+    def _encode_categoricals(self, X: Any) -> Any:
+        """Treatment-code string/categorical DataFrame columns (logitfit.formula); else X as is."""
+        self.__dict__.pop("formula_encoder_", None)
+        if not hasattr(X, "iloc"):
+            return X
+        from logitfit.formula import FormulaEncoder, has_non_numeric_columns
+
+        if not has_non_numeric_columns(X):
+            return X
+        encoder = FormulaEncoder.for_frame(X)
+        self.formula_encoder_ = encoder
+        return encoder.transform(X)
+
+    @classmethod
+    def from_formula(cls, formula: str, data: Any, sample_weight: Any = None, **params: Any) -> LogisticRegression:
+        """Fit ``"y ~ x1 + x2 + C(g)"`` on a DataFrame (formulaic); predict from raw frames.
+
+        The formula's intercept sets ``fit_intercept``; categorical terms are
+        treatment coded with named levels (``g[T.b]``); new data are encoded by
+        the same rules and an unseen level is an error (see :mod:`logitfit.formula`).
+        """
+        from logitfit.formula import FormulaEncoder
+
+        encoder, X, y = FormulaEncoder.from_formula(formula, data)
+        model = cls(fit_intercept=encoder.has_intercept, **params)
+        model.fit(X, y, sample_weight=sample_weight)
+        model.formula_encoder_ = encoder
+        return model
+
+    # ------------------------------------------------------------ inference
+
+    def _inference(self, ref_class: int = 0) -> Any:
+        """The lazily built, cached :class:`logitfit.inference.Inference` of this fit."""
+        check_is_fitted(self)
+        from logitfit.inference import Inference
+
+        retained = getattr(self, "_retained", None)
+        cache = retained.__dict__.setdefault("cache", {}) if retained is not None else {}
+        if ref_class not in cache:
+            cache[ref_class] = Inference(self, ref_class)
+        return cache[ref_class]
+
+    def summary(self, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05, ref_class: int = 0) -> Any:
+        """A :class:`logitfit.summary.Summary`: coefficient table and fit statistics.
+
+        ``cov_type``: "nonrobust" (inverse observed information), "HC0".."HC3"
+        (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference`.
+        """
+        from logitfit.summary import Summary
+
+        return Summary(self._inference(ref_class), cov_type, groups, alpha)
+
+    def cov_params(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        """Covariance of the coefficients (intercept last; per class against the reference)."""
+        return self._inference().cov_params(cov_type, groups)
+
+    def conf_int(self, alpha: float = 0.05, method: str = "wald") -> np.ndarray:
+        """Intervals, shape (k, 2): "wald" or "profile" (profile likelihood, as R's confint)."""
+        return self._inference().conf_int(alpha, method)
+
+    def marginal_effects(self) -> dict:
+        """Average marginal effects with delta-method standard errors (see Inference.marginal_effects)."""
+        return self._inference().marginal_effects()
+
+    @property
+    def bse_(self) -> np.ndarray:
+        """Standard errors (nonrobust), computed on first access."""
+        return self._inference().bse()
+
+    @property
+    def pvalues_(self) -> np.ndarray:
+        return self._inference().pvalues()
+
+    @property
+    def llf_(self) -> float:
+        return self._inference().llf
+
+    @property
+    def llnull_(self) -> float:
+        return self._inference().llnull
+
+    @property
+    def aic_(self) -> float:
+        return self._inference().aic
+
+    @property
+    def bic_(self) -> float:
+        return self._inference().bic
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

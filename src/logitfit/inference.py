@@ -509,7 +509,8 @@ def _sym(V: np.ndarray) -> np.ndarray:
     return 0.5 * (V + V.T)
 
 
-def constrained_newton(fgh, x0: np.ndarray, j: int, c: float, tol: float = 1e-10, max_iter: int = 100) -> tuple[float, np.ndarray]:
+def constrained_newton(fgh, x0: np.ndarray, j: int, c: float, tol: float = 1e-10, max_iter: int = 200,
+                       max_step: float = 5.0) -> tuple[float, np.ndarray]:
     """Minimise ``f`` over ``x`` with ``x_j = c`` by damped Newton; ``fgh(x) -> (f, g, H)``.
 
     Returns (minimum, minimiser). Used for profile likelihoods (and Firth's
@@ -524,6 +525,9 @@ def constrained_newton(fgh, x0: np.ndarray, j: int, c: float, tol: float = 1e-10
         if np.max(np.abs(gf), initial=0.0) <= tol * max(1.0, abs(f)):
             break
         step = np.linalg.solve(H[np.ix_(free, free)], gf)
+        big = np.max(np.abs(step))
+        if big > max_step:  # a capped Newton step (as logistf's maxstep) keeps far profiles stable
+            step *= max_step / big
         t = 1.0
         while t > 1e-12:
             xn = x.copy()
@@ -549,25 +553,28 @@ def profile_ci(fgh, x_hat: np.ndarray, se: np.ndarray, alpha: float) -> np.ndarr
     q = stats.chi2.ppf(1.0 - alpha, 1)
     out = np.empty((x_hat.size, 2))
     for j in range(x_hat.size):
-        warm = {"x": x_hat}
+        solved = {float(x_hat[j]): x_hat}
 
-        def excess(c, j=j, warm=warm):
-            f, x = constrained_newton(fgh, warm["x"], j, c)
-            warm["x"] = x
+        def excess(c, j=j, solved=solved):
+            # warm start from the nearest value already solved: deterministic in c
+            near = min(solved, key=lambda v: abs(v - c))
+            f, x = constrained_newton(fgh, solved[near], j, c)
+            solved[float(c)] = x
             return 2.0 * (f - f_min) - q
 
         for side, sgn in ((0, -1.0), (1, 1.0)):
-            warm["x"] = x_hat
             step = max(se[j], 1e-3 * max(1.0, abs(x_hat[j])))
-            lo = x_hat[j]
+            lo = float(x_hat[j])
             hi = lo + sgn * step
             n = 0
-            while excess(hi) < 0:
+            while (e_hi := excess(hi)) < 0:
                 lo, hi = hi, hi + sgn * step * 2.0**n
                 n += 1
                 if n > 40:
-                    raise ValueError(f"the profile likelihood of {j} does not reach the cut-off (separation?)")
-            warm["x"] = x_hat
+                    raise ValueError(f"the profile likelihood of parameter {j} does not reach the cut-off")
+            if e_hi == 0.0:
+                out[j, side] = hi
+                continue
             out[j, side] = optimize.brentq(excess, lo, hi, xtol=1e-12, rtol=1e-12)
     return out
 

@@ -146,13 +146,7 @@ def _decide(U: np.ndarray, labels: list[str]) -> SeparationResult:
     res = _lp(np.r_[np.zeros(m), -1.0], np.hstack([-U, np.ones((n, 1))]), np.zeros(n),
               [(-1, 1)] * m + [(None, 1)])
     if -res.fun > LP_TOL:
-        # sparsest direction: min ||d||_1, U d >= 1 (d = d+ - d-)
-        sparse = _lp(np.ones(2 * m), np.hstack([-U, U]), -np.ones(n), [(0, None)] * (2 * m))
-        d = sparse.x[:m] - sparse.x[m:]
-        d = d / np.max(np.abs(d))
-        idx = np.flatnonzero(np.abs(d) > LP_TOL)
-        return SeparationResult("complete", [labels[j] for j in idx],
-                                {labels[j]: "+inf" if d[j] > 0 else "-inf" for j in idx})
+        return _complete(U, labels)
     # quasi-complete: max sum U d, U d >= 0, |d| <= 1
     res = _lp(-U.sum(axis=0), -U, np.zeros(n), [(-1, 1)] * m)
     if -res.fun <= LP_TOL:
@@ -166,6 +160,33 @@ def _decide(U: np.ndarray, labels: list[str]) -> SeparationResult:
         if hi > LP_TOL or lo < -LP_TOL:
             directions[labels[j]] = "+-inf" if hi > LP_TOL and lo < -LP_TOL else ("+inf" if hi > LP_TOL else "-inf")
     return SeparationResult("quasi-complete", list(directions), directions)
+
+
+def _max_margin(U: np.ndarray) -> tuple[float, np.ndarray]:
+    n, m = U.shape
+    res = _lp(np.r_[np.zeros(m), -1.0], np.hstack([-U, np.ones((n, 1))]), np.zeros(n),
+              [(-1, 1)] * m + [(None, 1)])
+    return -res.fun, res.x[:m]
+
+
+def _complete(U: np.ndarray, labels: list[str]) -> SeparationResult:
+    """Name an irreducible set of separating columns by backward elimination.
+
+    A column is dropped when the others still separate completely; columns with
+    the smallest weight in the max-margin direction are tried first, so a
+    column that separates on its own (with the intercept) is what remains.
+    """
+    active = list(range(U.shape[1]))
+    _, d = _max_margin(U)
+    for j in sorted(active, key=lambda k: abs(d[k])):
+        trial = [k for k in active if k != j]
+        if trial and _max_margin(U[:, trial])[0] > LP_TOL:
+            active = trial
+    _, d = _max_margin(U[:, active])
+    d = d / np.max(np.abs(d))
+    keep = [(k, dk) for k, dk in zip(active, d, strict=True) if abs(dk) > LP_TOL]
+    return SeparationResult("complete", [labels[k] for k, _ in keep],
+                            {labels[k]: "+inf" if dk > 0 else "-inf" for k, dk in keep})
 
 
 def separation_warning(model: Any, blocks: Any, result: Any) -> Any:

@@ -71,7 +71,7 @@ class Summary:
             self.notes.append("Firth's bias-reduced (penalised) estimates; covariance I(beta*)^-1. "
                               "Penalised profile intervals: conf_int(method='profile').")
         if inf.obj.multinomial:
-            self.notes.append(f"Coefficients of each class against the reference class {m.classes_[inf.ref]!r}.")
+            self.notes.append(f"Coefficients of each class against the reference class {str(m.classes_[inf.ref])!r}.")
         if not m.converged_:
             self.notes.append("The fit did NOT converge: these numbers are not maximum-likelihood estimates.")
 
