@@ -174,11 +174,13 @@ def _complete(U: np.ndarray, labels: list[str]) -> SeparationResult:
 
     A column is dropped when the others still separate completely; columns with
     the smallest weight in the max-margin direction are tried first, so a
-    column that separates on its own (with the intercept) is what remains.
+    column that separates on its own (with the intercept) is what remains. The
+    intercept is never dropped (a threshold needs it).
     """
     active = list(range(U.shape[1]))
     _, d = _max_margin(U)
-    for j in sorted(active, key=lambda k: abs(d[k])):
+    fixed = {k for k in active if labels[k] == "Intercept" or labels[k].endswith(":Intercept")}
+    for j in sorted((k for k in active if k not in fixed), key=lambda k: abs(d[k])):
         trial = [k for k in active if k != j]
         if trial and _max_margin(U[:, trial])[0] > LP_TOL:
             active = trial

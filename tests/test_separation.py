@@ -1,0 +1,95 @@
+"""Separation detection by linear programs (logitfit.separation).
+
+Oracle: data built with a known separation (planted), and data that provably
+overlap (every row appears with both labels, so no direction can separate them).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logitfit import LogisticRegression, SeparationWarning, check_separation
+
+#: Cases drawn per property (each runs a few small LPs).
+N_EXAMPLES = 25
+
+
+def _noise(seed, n, p):
+    return np.random.default_rng(seed).normal(size=(n, p))
+
+
+@settings(max_examples=N_EXAMPLES)
+@given(seed=st.integers(0, 10_000), j=st.integers(0, 2), sign=st.sampled_from([-1.0, 1.0]),
+       cut=st.floats(-0.5, 0.5))
+def test_planted_complete_separation_is_found_and_named(seed, j, sign, cut):
+    X = _noise(seed, 80, 3)
+    X[:, j] = np.where(np.abs(X[:, j] - cut) < 0.05, cut + 0.05, X[:, j])  # a clear gap
+    y = (sign * (X[:, j] - cut) > 0).astype(int)
+    if y.min() == y.max():
+        return
+    found = check_separation(X, y)
+    assert found.kind == "complete"
+    assert f"x{j}" in found.variables
+    assert [v for v in found.variables if v != "Intercept"] == [f"x{j}"]
+    assert found.directions[f"x{j}"] == ("+inf" if sign > 0 else "-inf")
+
+
+@settings(max_examples=N_EXAMPLES)
+@given(seed=st.integers(0, 10_000), j=st.integers(0, 2))
+def test_planted_quasi_complete_separation_is_found_and_named(seed, j):
+    rng = np.random.default_rng(seed)
+    X = _noise(seed, 90, 3)
+    X[:, j] = np.abs(X[:, j]) + 0.1
+    tie = np.arange(90) < 40
+    X[tie, j] = 0.0  # 40 tied rows carry both labels at random: x_j >= 0 <=> y = 1 only weakly
+    y = np.ones(90, dtype=int)
+    y[tie] = rng.integers(0, 2, tie.sum())
+    y[tie][:2] = [0, 1]
+    y[:2] = [0, 1]
+    found = check_separation(X, y)
+    assert found.kind == "quasi-complete"
+    assert f"x{j}" in found.variables
+    assert found.directions[f"x{j}"] == "+inf"
+    assert not any(f"x{k}" in found.variables for k in range(3) if k != j)
+
+
+@settings(max_examples=N_EXAMPLES)
+@given(seed=st.integers(0, 10_000), n=st.integers(3, 40), p=st.integers(1, 4))
+def test_overlapping_data_are_never_flagged(seed, n, p):
+    X = _noise(seed, n, p)
+    X2 = np.vstack([X, X])
+    y = np.r_[np.zeros(n), np.ones(n)]  # every row with both labels: no separating direction exists
+    assert check_separation(X2, y).kind == "none"
+
+
+def test_multinomial_separation():
+    X = _noise(1, 90, 2)
+    y = np.where(X[:, 0] > 0.3, 2, np.where(X[:, 0] < -0.3, 0, 1))
+    found = check_separation(X, y)
+    assert found.kind == "complete"
+    assert any(v.endswith(":x0") for v in found.variables)
+    Xo = np.vstack([X, X, X])
+    yo = np.r_[np.zeros(90), np.ones(90), 2 * np.ones(90)]
+    assert not check_separation(Xo, yo)
+
+
+def test_unpenalised_fit_warns_with_details():
+    X = _noise(4, 100, 3)
+    X[:, 1] = np.abs(X[:, 1]) + 0.1
+    X[:50, 1] = 0.0
+    y = np.ones(100)
+    y[:50] = np.r_[np.zeros(25), np.ones(25)]
+    with pytest.warns(SeparationWarning) as rec:
+        m = LogisticRegression().fit(X, y)
+    details = rec[0].message.details
+    assert details["kind"] == "quasi-complete"
+    assert "x1" in details["variables"]
+    assert not m.converged_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SeparationWarning)
+        LogisticRegression(penalty="firth").fit(X, y)  # Firth: finite, no warning
