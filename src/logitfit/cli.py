@@ -51,7 +51,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (fo
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    import shutil
+
+    # wide enough that tables are never cut when the output goes to a file or pipe
+    width = None if sys.stdout.isatty() else max(120, shutil.get_terminal_size().columns)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def _fail(err: BaseException) -> typer.Exit:
@@ -141,8 +145,8 @@ class _Progress:
         self.after = float(os.environ.get("LOGITFIT_PROGRESS_AFTER", "1.0"))
         self.t0: float | None = None  # set at the first iteration: time the fit, not the reading
         self.live = None
-        self.last = 0.0
-        self.lines = 0
+        self.last = -np.inf
+        self.lines = -np.inf
 
     def __call__(self, it: int, x: Any, f: float, gn: float) -> None:
         if not self.enabled:
@@ -156,7 +160,7 @@ class _Progress:
         text = f"iteration {it:>5}   objective {f:.10g}   max|grad| {gn:.3e}   {now:6.1f} s"
         console = _console(stderr=True)
         if not console.is_terminal:
-            if now - self.lines >= 1.0 or self.lines == 0:
+            if now - self.lines >= 1.0:
                 self.lines = now
                 print(f"logitfit: {text}", file=sys.stderr, flush=True)
             return None

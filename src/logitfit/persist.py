@@ -419,7 +419,7 @@ def read_document(path: str | os.PathLike, *, verify: bool = True) -> dict[str, 
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
-        hint = " (the file looks truncated)" if err.pos >= len(text.rstrip()) - 1 else \
+        hint = " (the file looks truncated)" if not text.rstrip().endswith("}") else \
             " (corrupted or hand-edited?)"
         raise ModelFileError(spath, f"not valid JSON at line {err.lineno}, column {err.colno}: "
                              f"{err.msg}{hint}") from None

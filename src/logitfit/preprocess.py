@@ -32,6 +32,11 @@ __all__ = ["Column", "Encoder", "target_values"]
 #: is a numeric column with a typo, not a categorical one: report the first
 #: value that does not parse instead of making hundreds of dummy columns.
 NUMERIC_LIKE_FRACTION = 0.9
+#: A string column with more distinct values than this fraction of its rows
+#: (and more than MIN_LEVELS_CHECK) is an identifier: one dummy per row would
+#: make the fit singular and slow.
+MAX_LEVELS_FRACTION = 0.5
+MIN_LEVELS_CHECK = 20
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,10 @@ class Encoder:
             strings = pc.cast(col, pa.string()).to_pylist()
             _check_not_numeric_typo(path, name, strings)
             levels = sorted({s for s in strings if s is not None})
+            if len(levels) > MAX_LEVELS_FRACTION * len(strings) and len(levels) > MIN_LEVELS_CHECK:
+                raise DataError(path, f"string column with {len(levels)} distinct values in "
+                                f"{len(strings)} rows looks like an identifier, not a category; "
+                                "leave it out (list the features with --features)", column=name)
             cols.append(Column(name, "categorical", tuple(levels)))
         n = sum(len(c.design_names) for c in cols)
         return cls("table", tuple(cols), n)

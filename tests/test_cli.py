@@ -1,0 +1,275 @@
+"""The ``logitfit`` command end to end: subprocesses on real files in every format.
+
+Oracles: predictions written by ``logitfit predict`` equal the loaded model's
+``predict_proba`` exactly (Parquet output) or to the last printed digit (CSV);
+``evaluate --json`` equals scikit-learn's metrics on the same probabilities;
+every user error exits with status 2, names file/row/column, and leaves no
+output file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pc
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+
+from logitfit._cli_core import example_table
+from logitfit.persist import load
+
+CSV_TOL = 1e-15  # pyarrow writes doubles with enough digits to round-trip
+
+
+def run(*args: str, stdin: bytes | None = None, env: dict | None = None, ok: bool = True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "logitfit", *map(str, args)],
+        input=stdin, capture_output=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+    if ok and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stderr.decode()}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    t = example_table(600, seed=3)
+    t = t.append_column("id", pa.array([f"r{i:04d}" for i in range(t.num_rows)]))
+    pc.write_csv(t, d / "train.csv")
+    return d
+
+
+@pytest.fixture(scope="module")
+def fitted(data_dir):
+    out = data_dir / "model.json"
+    proc = run("fit", data_dir / "train.csv", "--target", "y", "--features",
+               "income,age,region,score", "--holdout", "0.2", "--seed", "0", "-o", out, "--json")
+    return out, json.loads(proc.stdout)
+
+
+def _proba(model_path, table):
+    m = load(model_path)
+    X = m.encoder_.transform(table)
+    import pandas as pd
+
+    names = getattr(m, "feature_names_in_", None)
+    # the same layout as the command uses: BLAS may round differently for F-order input
+    return m.predict_proba(pd.DataFrame(X, columns=list(names), copy=False)
+                           if names is not None else X)
+
+
+def test_fit_json_and_model_file(fitted):
+    path, out = fitted
+    assert out["converged"] and out["n_holdout"] == 120 and out["n_train"] == 480
+    assert {"accuracy", "roc_auc", "log_loss"} <= set(out["holdout_metrics"])
+    terms = [r["term"] for r in out["coefficients"]]
+    assert terms == ["(intercept)", "income", "age", "region[T.north]", "region[T.south]",
+                     "region[T.west]", "score"]
+    m = load(path)
+    assert m.encoder_.columns[2].levels == ("east", "north", "south", "west")
+    assert m.metadata_["target"] == "y" and m.metadata_["n_holdout"] == 120
+
+
+def test_fit_prints_table_and_metrics(data_dir):
+    proc = run("fit", data_dir / "train.csv", "-t", "y", "--features", "age,score,region",
+               "--holdout", "0.25", "--penalty", "l2", "--alpha", "0.01",
+               "--class-weight", "balanced", env={"LOGITFIT_PROGRESS_AFTER": "0"})
+    text = proc.stdout.decode()
+    assert "region[T.west]" in text and "held-out metrics (150 rows)" in text
+    assert "roc_auc" in text
+    assert "iteration" in proc.stderr.decode()  # live progress (forced on with delay 0)
+    quiet = run("fit", data_dir / "train.csv", "-t", "y", "--quiet", "--features", "age,score")
+    assert quiet.stdout == b""
+
+
+def test_predict_proba_keep_parquet_exact(tmp_path, data_dir, fitted):
+    path, _ = fitted
+    out = tmp_path / "scores.parquet"
+    run("predict", path, data_dir / "train.csv", "-o", out, "--proba", "--keep", "id",
+        "--batch-rows", "100")
+    got = pq.read_table(out)
+    assert got.column_names == ["id", "proba_0", "proba_1"]
+    table = pc.read_csv(data_dir / "train.csv")
+    expected = _proba(path, table)
+    assert np.array_equal(np.column_stack([got["proba_0"], got["proba_1"]]), expected)
+    assert got["id"].to_pylist() == table["id"].to_pylist()
+
+
+def test_predict_labels_threshold_csv(tmp_path, data_dir, fitted):
+    path, _ = fitted
+    out = tmp_path / "labels.csv"
+    run("predict", path, data_dir / "train.csv", "-o", out, "--threshold", "0.3")
+    got = pc.read_csv(out)
+    assert got.column_names == ["prediction"]
+    p1 = _proba(path, pc.read_csv(data_dir / "train.csv"))[:, 1]
+    np.testing.assert_array_equal(got["prediction"].to_numpy(), (p1 > 0.3).astype(int))
+
+
+def _write(t: pa.Table, path, fmt):
+    if fmt in ("csv", "tsv", "csv.gz", "csv.zst"):
+        codec = {"csv.gz": "gzip", "csv.zst": "zstd"}.get(fmt)
+        with pa.output_stream(str(path), compression=codec) as f:
+            pc.write_csv(t, f, write_options=pc.WriteOptions(delimiter="\t" if fmt == "tsv"
+                                                             else ","))
+    elif fmt == "parquet":
+        pq.write_table(t, path, row_group_size=100)
+    elif fmt == "parquet-dir":
+        path.mkdir()
+        pq.write_table(t.slice(0, 250), path / "a.parquet")
+        pq.write_table(t.slice(250), path / "b.parquet")
+    else:
+        feather.write_feather(t, path)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv.gz", "csv.zst", "parquet", "parquet-dir", "feather"])
+def test_every_format_fit_predict(tmp_path, fmt):
+    t = example_table(400, seed=5)
+    ext = {"parquet-dir": "pq_dir"}.get(fmt, fmt)
+    data = tmp_path / f"d.{ext}"
+    _write(t, data, fmt)
+    model = tmp_path / "m.json"
+    run("fit", data, "-t", "y", "-o", model, "-q")
+    out = tmp_path / "p.parquet"
+    run("predict", model, data, "-o", out, "--proba")
+    got = pq.read_table(out)
+    assert np.array_equal(np.column_stack([got["proba_0"], got["proba_1"]]), _proba(model, t))
+
+
+def test_libsvm_fit_predict_evaluate(tmp_path):
+    data = tmp_path / "d.libsvm"
+    run("generate", data, "--rows", "300", "--seed", "2")
+    model = tmp_path / "m.json"
+    run("fit", data, "-o", model, "-q")
+    m = load(model)
+    assert m.encoder_.kind == "libsvm" and m.feature_names_ == ["x1", "x2", "x3"]
+    out = tmp_path / "p.csv"
+    run("predict", model, data, "-o", out, "--proba")
+    assert pc.read_csv(out).num_rows == 300
+    ev = json.loads(run("evaluate", model, data, "--json").stdout)
+    assert ev["n"] == 300
+
+
+def test_stdin_csv(tmp_path, data_dir, fitted):
+    raw = (data_dir / "train.csv").read_bytes()
+    model = tmp_path / "m.json"
+    run("fit", "-", "-t", "y", "--features", "age,score", "-o", model, "-q", stdin=raw)
+    proc = run("predict", model, "-", "-o", "-", "--proba", stdin=raw)
+    assert proc.stdout.decode().splitlines()[0] == '"proba_0","proba_1"'
+
+
+def test_evaluate_json_matches_sklearn(data_dir, fitted):
+    from sklearn import metrics as skm
+
+    path, _ = fitted
+    ev = json.loads(run("evaluate", path, data_dir / "train.csv", "--json").stdout)
+    table = pc.read_csv(data_dir / "train.csv")
+    y = table["y"].to_numpy()
+    p = _proba(path, table)
+    assert ev["accuracy"] == pytest.approx(skm.accuracy_score(y, p[:, 1] > 0.5), abs=1e-15)
+    assert ev["roc_auc"] == pytest.approx(skm.roc_auc_score(y, p[:, 1]), abs=1e-12)
+    assert ev["log_loss"] == pytest.approx(skm.log_loss(y, p), rel=1e-12)
+    assert ev["brier"] == pytest.approx(np.mean((p[:, 1] - y) ** 2), rel=1e-12)
+    assert np.sum(ev["confusion_matrix"]) == 600
+    assert sum(b["count"] for b in ev["calibration"]) == 600
+    text = run("evaluate", path, data_dir / "train.csv").stdout.decode()
+    assert "confusion matrix" in text and "calibration" in text and "pr_auc" in text
+
+
+def test_summary(fitted):
+    path, _ = fitted
+    info = json.loads(run("summary", path, "--json").stdout)
+    assert info["classes"] == [0, 1] and info["training"]["target"] == "y"
+    text = run("summary", path).stdout.decode()
+    assert "region: levels ['east', 'north', 'south', 'west']" in text
+    assert "(intercept)" in text
+
+
+def test_multiclass_string_target(tmp_path):
+    t = example_table(450, n_classes=3, seed=4)
+    t = t.set_column(4, "y", pa.array(np.array(["lo", "mid", "hi"])[t["y"].to_numpy()]))
+    data = tmp_path / "d.csv"
+    pc.write_csv(t, data)
+    model = tmp_path / "m.json"
+    run("fit", data, "-t", "y", "-o", model, "-q")
+    out = tmp_path / "p.csv"
+    run("predict", model, data, "-o", out, "--proba")
+    assert pc.read_csv(out).column_names == ["proba_hi", "proba_lo", "proba_mid"]
+    bad = run("predict", model, data, "-o", tmp_path / "q.csv", "--threshold", "0.2", ok=False)
+    assert bad.returncode == 2 and b"two-class" in bad.stderr
+
+
+def _error_case(tmp_path, content: bytes | str, name: str = "bad.csv", *args: str):
+    p = tmp_path / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = tmp_path / "model.json"
+    proc = run("fit", p, "-o", out, *args, ok=False)
+    assert proc.returncode == 2, proc.stderr
+    assert not out.exists()
+    assert [f.name for f in tmp_path.iterdir()] == [name]  # no temp file left either
+    return proc.stderr.decode()
+
+
+ROWS = "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(40))
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        ("a,b,y\n" + ROWS + "1,2\n" + ROWS, ["-t", "y"], ["bad.csv", "line 42", "row 41",
+                                                         "ragged"]),
+        ("a,b,y\n" + ROWS + "1,zz,0\n", ["-t", "y"], ["row 41", "column 'b'", "'zz'"]),
+        ("a,b,y\n" + ROWS, ["-t", "target"], ["column 'target'", "missing"]),
+        ("a,b,y\n" + ROWS, ["-t", "y", "--features", "a,c"], ["column 'c'", "missing"]),
+        ("", ["-t", "y"], ["bad.csv", "empty"]),
+        ("a,b,y\n1,2,1\n3,4,1\n", ["-t", "y"], ["one class only"]),
+        ("a,id,y\n" + "".join(f"{i},u{i},{i % 2}\n" for i in range(60)), ["-t", "y"],
+         ["column 'id'", "identifier"]),
+        ("a,b,y\n" + ROWS, ["-t", "y", "--formula", "y ~ a"], ["--formula"]),
+    ],
+    ids=["ragged", "non-numeric", "missing-target", "missing-feature", "empty", "one-class",
+         "identifier", "formula-hook"],
+)
+def test_fit_errors(tmp_path, content, args, expected):
+    msg = _error_case(tmp_path, content, "bad.csv", *args)
+    for word in expected:
+        assert word in msg, msg
+
+
+def test_unknown_format_error(tmp_path):
+    msg = _error_case(tmp_path, b"\x00\x01binary junk", "data.xyz", "-t", "y")
+    assert "unknown format" in msg and "data.xyz" in msg
+
+
+def test_predict_error_leaves_no_output(tmp_path, fitted):
+    path, _ = fitted
+    t = example_table(300, seed=9)
+    pc.write_csv(t.drop_columns(["score"]), tmp_path / "nosc.csv")
+    out = tmp_path / "p.csv"
+    proc = run("predict", path, tmp_path / "nosc.csv", "-o", out, ok=False)
+    assert proc.returncode == 2 and b"'score'" in proc.stderr
+    # a bad value deep in the file fails after batches were written: still no output
+    rows = "".join(f"{30000 + i},{30 + i % 40},north,{i / 100},0\n" for i in range(500))
+    (tmp_path / "late.csv").write_text("income,age,region,score,y\n" + rows + "1,2,mars,0,0\n")
+    proc = run("predict", path, tmp_path / "late.csv", "-o", out, "--batch-rows", "50",
+               ok=False)
+    assert proc.returncode == 2 and b"'mars'" in proc.stderr and b"row 501" in proc.stderr
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["late.csv", "nosc.csv"]
+    corrupt = tmp_path / "c.json"
+    corrupt.write_text(path.read_text()[:100])
+    proc = run("predict", corrupt, tmp_path / "late.csv", "-o", out, ok=False)
+    assert proc.returncode == 2 and b"truncated" in proc.stderr
+
+
+@pytest.mark.parametrize("cmd", ["fit", "predict", "evaluate", "summary", "report", "export",
+                                 "generate"])
+def test_help_has_example(cmd):
+    text = run(cmd, "--help", env={"COLUMNS": "200"}).stdout.decode()
+    assert "Example: logitfit " + cmd in text
