@@ -49,9 +49,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (fo
 
 
 def _console(stderr: bool = False):
-    from rich.console import Console
-
     import shutil
+
+    from rich.console import Console
 
     # wide enough that tables are never cut when the output goes to a file or pipe
     width = None if sys.stdout.isatty() else max(120, shutil.get_terminal_size().columns)

@@ -19,7 +19,7 @@ holds code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -83,7 +83,6 @@ class Encoder:
     columns: tuple[Column, ...] = ()
     n_features: int = 0
     zero_based: bool = False
-    _index: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
 
     # -- construction -----------------------------------------------------------
 
@@ -209,29 +208,23 @@ class Encoder:
                 out[:, j] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
                 j += 1
                 continue
-            index = self._level_index(c)
-            values = pc.cast(col, pa.string()).to_pylist()
             k = len(c.levels) - 1
-            for i, v in enumerate(values):
-                code = index.get(v)
-                if code is None:
-                    raise DataError(
-                        path, f"level {v!r} was not seen in training; known levels: "
-                        f"{', '.join(map(repr, c.levels[:10]))}"
-                        f"{' ...' if len(c.levels) > 10 else ''}",
-                        row=row_offset + i + 1, column=c.name,
-                    )
-                if code:
-                    out[i, j + code - 1] = 1.0
+            codes = pc.index_in(pc.cast(col, pa.string()),
+                                value_set=pa.array(c.levels, pa.string()))
+            if codes.null_count:
+                i = pc.index(pc.is_null(codes), True).as_py()
+                v = pc.cast(col, pa.string())[i].as_py()
+                raise DataError(
+                    path, f"level {v!r} was not seen in training; known levels: "
+                    f"{', '.join(map(repr, c.levels[:10]))}"
+                    f"{' ...' if len(c.levels) > 10 else ''}",
+                    row=row_offset + i + 1, column=c.name,
+                )
+            code = codes.to_numpy(zero_copy_only=False).astype(np.intp)
+            rows = np.flatnonzero(code > 0)
+            out[rows, j + code[rows] - 1] = 1.0
             j += k
         return out
-
-    def _level_index(self, c: Column) -> dict[str, int]:
-        index = self._index.get(c.name)
-        if index is None:
-            index = {lev: i for i, lev in enumerate(c.levels)}
-            self._index[c.name] = index
-        return index
 
     # -- serialisation ----------------------------------------------------------
 
