@@ -129,7 +129,12 @@ def _write(t: pa.Table, path, fmt):
         feather.write_feather(t, path)
 
 
-@pytest.mark.parametrize("fmt", ["tsv", "csv.gz", "csv.zst", "parquet", "parquet-dir", "feather"])
+SLOW = pytest.mark.slow  # each format is also read in-process by test_io.py
+
+
+@pytest.mark.parametrize("fmt", [pytest.param("tsv", marks=SLOW), pytest.param("csv.gz", marks=SLOW),
+                                 "csv.zst", pytest.param("parquet", marks=SLOW), "parquet-dir",
+                                 pytest.param("feather", marks=SLOW)])
 def test_every_format_fit_predict(tmp_path, fmt):
     t = example_table(400, seed=5)
     ext = {"parquet-dir": "pq_dir"}.get(fmt, fmt)
