@@ -181,7 +181,11 @@ class _Progress:
 def _print_fit(result: core.FitResult, output: Path | None) -> None:
     out = _console()
     model = result.model
-    out.print(core.coefficient_text(result))
+    table = core.coefficient_text(result)
+    if isinstance(table, str):  # the estimator's summary: plain text, "[0.025" is not markup
+        out.print(table, markup=False)
+    else:
+        out.print(table)
     status = "converged" if model.converged_ else "did NOT converge"
     out.print(f"\nsolver {getattr(model, 'solver_', model.solver)}: {status} in "
               f"{model.n_iter_} iterations ({result.seconds:.2f} s); "
