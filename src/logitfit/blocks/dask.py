@@ -159,10 +159,21 @@ class DaskBlocks:
         return len(self.blocks)
 
     def _submit(self, kernel: BlockKernel, args: tuple, state: Sequence | None) -> list:
-        submit = self.client.submit
+        # Run each task where its partition lives (a loose restriction: if that
+        # worker dies the task runs elsewhere), so a pass never moves a block.
+        who = self.client.who_has(self.blocks)
+
+        def submit(b, *a):
+            where = list(who.get(b.key, ()))
+            if not where:  # not computed yet: the scheduler places it
+                return self.client.submit(_apply, kernel, b, *a, pure=False)
+            return self.client.submit(
+                _apply, kernel, b, *a, pure=False, workers=where, allow_other_workers=True
+            )
+
         if state is None:
-            return [submit(_apply, kernel, b, *args, pure=False) for b in self.blocks]
-        return [submit(_apply, kernel, b, *args, s, pure=False) for b, s in zip(self.blocks, state, strict=True)]
+            return [submit(b, *args) for b in self.blocks]
+        return [submit(b, *args, s) for b, s in zip(self.blocks, state, strict=True)]
 
     def map_reduce(self, kernel: BlockKernel, *args: Any, state: Sequence | None = None) -> tuple:
         """One task per partition, then a fixed-order tree sum of the results on the client."""
