@@ -75,6 +75,8 @@ def test_binary_array_equals_in_memory_and_repeats_bitwise(client):
     assert _rel(a.coef_, ref.coef_) < COEF_RTOL and _rel(a.intercept_, ref.intercept_) < COEF_RTOL
     np.testing.assert_array_equal(a.coef_, b.coef_)  # determinism: same layout, same bits
     np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    if hasattr(LogisticRegression, "bse_"):  # inference at scale: Hessian summed over partitions
+        np.testing.assert_allclose(np.ravel(a.bse_), np.ravel(ref.bse_), rtol=COEF_RTOL)
 
 
 @pytest.mark.slow

@@ -299,3 +299,14 @@ def test_peak_memory_bounded_by_budget(tmp_path):
     growth = after - before
     assert growth < MEMORY_MARGIN * budget + RUNTIME_SLACK, growth / 2**20
     assert growth < data / 4
+
+
+def test_summary_standard_errors_match_in_memory(binary_files):
+    """Inference at scale: the Hessian is accumulated over stream blocks like any other pass."""
+    if not hasattr(LogisticRegression, "bse_"):
+        pytest.skip("inference (bse_, summary) is not part of this build")
+    X, y, _, pattern = binary_files
+    ref = LogisticRegression(tol=FIT_TOL).fit(X, y)
+    got = LogisticRegression(tol=FIT_TOL).fit(logitfit.scan(pattern, target="y", memory_limit=SMALL_BUDGET))
+    np.testing.assert_allclose(np.ravel(got.bse_), np.ravel(ref.bse_), rtol=COEF_RTOL)
+    assert "No. Observations" in str(got.summary())
