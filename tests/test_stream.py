@@ -310,3 +310,13 @@ def test_summary_standard_errors_match_in_memory(binary_files):
     got = LogisticRegression(tol=FIT_TOL).fit(logitfit.scan(pattern, target="y", memory_limit=SMALL_BUDGET))
     np.testing.assert_allclose(np.ravel(got.bse_), np.ravel(ref.bse_), rtol=COEF_RTOL)
     assert "No. Observations" in str(got.summary())
+
+
+def test_should_stream_compares_in_memory_size_with_the_budget(binary_files):
+    X, _, d, pattern = binary_files
+    design_bytes = X.shape[0] * (X.shape[1] + 1) * 8  # features + the numeric label column
+    from logitfit.scan import in_memory_bytes, should_stream
+
+    assert in_memory_bytes(pattern) == design_bytes
+    assert in_memory_bytes(d / "all.arrow") == design_bytes
+    assert should_stream(pattern, design_bytes - 1) and not should_stream(pattern, design_bytes)

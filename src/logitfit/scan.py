@@ -33,7 +33,7 @@ from logitfit.blocks.stream import (
     rows_for_budget,
 )
 
-__all__ = ["ScanDataset", "scan", "parse_bytes"]
+__all__ = ["ScanDataset", "scan", "parse_bytes", "in_memory_bytes", "should_stream"]
 
 _FORMATS = {
     ".parquet": "parquet", ".pq": "parquet",
@@ -345,3 +345,42 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+
+def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_columns: int | None = None) -> int:
+    """Estimated bytes of the float64 design matrix of ``source`` if read into memory.
+
+    Parquet and Arrow IPC: rows (from metadata) x numeric columns x 8.
+    CSV: the file size (a decimal text number takes about as many bytes as
+    its float64). The CLI streams when this exceeds the memory budget.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    paths = _resolve(source)
+    fmt = _format(paths, None)
+    if fmt == "csv":
+        return file_size(paths)
+    total = 0
+    for path in paths:
+        schema = _schema(path, fmt, ",")
+        cols = n_columns or sum(_is_numeric(f.type) for f in schema)
+        if fmt == "parquet":
+            rows = pq.ParquetFile(path).metadata.num_rows
+        else:
+            with pa.memory_map(path, "r") as src:  # zero-copy: only the batch headers are read
+                reader = pa.ipc.open_file(src) if _is_ipc_file(path) else pa.ipc.open_stream(src)
+                rows = reader.read_all().num_rows
+        total += rows * cols * 8
+    return total
+
+
+def _is_ipc_file(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(6) == b"ARROW1"
+
+
+def should_stream(source: str | os.PathLike | Sequence[str | os.PathLike],
+                  memory_limit: int | str = DEFAULT_MEMORY_LIMIT) -> bool:
+    """True when ``source`` would not fit the memory budget in memory: fit it with :func:`scan`."""
+    return in_memory_bytes(source) > parse_bytes(memory_limit)
