@@ -73,6 +73,7 @@ def summarise(rows: list[dict], refs: dict[str, dict]) -> dict[str, dict]:
             obj = float(np.median([g["objective"] for g in good]))
             table[key] = {
                 "seconds": float(np.median([g["seconds"] for g in good])),
+                "cpu_seconds": float(np.median([g.get("cpu_seconds", np.nan) for g in good])),
                 "runs": len(good),
                 "gap": max(0.0, (obj - jstar) / abs(jstar)) if jstar else float("nan"),
                 "n_iter": int(np.median([g["n_iter"] for g in good])),
@@ -176,13 +177,15 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
                 lines.append(f"Reference solve failed: {r['error']}\n")
             else:
                 lines.append(f"Reference: logitfit {r['solver']} tol 1e-12, max|grad| {r['grad_norm']:.1e}, {r['seconds']:.1f} s.\n")
-        lines += ["| library | solver/tolerance | time (s) | gap | iterations | peak extra memory (MB) | runs |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["| library | solver/tolerance | time (s) | CPU time (s) | gap | iterations "
+                  "| peak extra memory (MB) | runs |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for (lib, cfg), c in sorted(s["cells"].items(), key=lambda kv: (kv[0][0] != "logitfit", kv[0])):
             if "error" in c:
-                lines.append(f"| {lib} | {cfg} | {c['error']} | | | | |")
+                lines.append(f"| {lib} | {cfg} | {c['error']} | | | | | |")
             else:
-                lines.append(f"| {lib} | {cfg} | {c['seconds']:.3g} | {_fmt_gap(c['gap'])} | {c['n_iter']} "
+                lines.append(f"| {lib} | {cfg} | {c['seconds']:.3g} | {c['cpu_seconds']:.3g} "
+                             f"| {_fmt_gap(c['gap'])} | {c['n_iter']} "
                              f"| {c['peak_extra_mb']:.0f} | {c['runs']} |")
         lines.append("")
     return "\n".join(lines) + "\n"
