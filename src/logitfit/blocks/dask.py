@@ -41,6 +41,8 @@ def _aligned_copy(a: np.ndarray, dtype: Any) -> np.ndarray:
     that died) give the same bits.
     """
     dtype = np.dtype(dtype)
+    if a.dtype == dtype and a.flags.c_contiguous and a.ctypes.data % ALIGN == 0:
+        return a  # already in the canonical layout: no second copy on the worker
     buf = np.empty(a.size * dtype.itemsize + ALIGN, dtype=np.uint8)
     start = (-buf.ctypes.data) % ALIGN
     out = buf[start : start + a.size * dtype.itemsize].view(dtype).reshape(a.shape)
