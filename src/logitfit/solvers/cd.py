@@ -53,8 +53,12 @@ INNER_FRACTION = 0.05
 # right; converges to rounding in fewer than ten on well-scaled blocks).
 GROUP_NEWTON_ITER = 50
 GROUP_NEWTON_RTOL = 1e-13
-# Inner active-set sweeps between two sign-fixed Newton steps (_polish).
-POLISH_EVERY = 3
+# Below this face size a polish (LU of a tiny matrix) costs about three
+# sweeps of Python overhead, so small problems polish every few sweeps.
+POLISH_MIN_SIZE = 12
+# One coordinate update's interpreter overhead (~10 us) in flops (~2 GFlop/s):
+# the sweeps are bound by it until the active set has thousands of entries.
+UPDATE_OVERHEAD_FLOPS = 2e4
 POLISH_RIDGE = 1e-12
 # Sign-fixed steps per polish; each cut one drops a coordinate from the face.
 POLISH_MAX_CUTS = 10
@@ -264,35 +268,51 @@ def _inner_cd(H, g, u0, lam, lo, hi, K, grouped, tol) -> np.ndarray:
         nonzero = lambda: np.flatnonzero(u).tolist()  # noqa: E731
 
     everything = list(range(units))
+    polish = _polish_grouped_loop if grouped else _polish_loop
     for _ in range(MAX_SWEEPS):
         change = max((update(i) for i in everything), default=0.0)
         if change <= tol:
             break
         active = nonzero()
-        for sweep in range(MAX_SWEEPS):
+        # Polish once the sweeps since the last polish cost as much as one
+        # (a sweep: |active| (K m + the Python cost of an update) flops; a
+        # polish: an LU of (|active| K)^2), so polishing at most doubles the
+        # work of plain CD.
+        polish_cost = max(len(active) * K, POLISH_MIN_SIZE) ** 3 / 3.0
+        spent = 0.0
+        for _ in range(MAX_SWEEPS):
             if max((update(i) for i in active), default=0.0) <= tol:
                 break
-            if grouped and sweep % POLISH_EVERY == POLISH_EVERY - 1:
-                for _ in range(POLISH_MAX_CUTS):
-                    polished = _polish_grouped(H, g, u0, u, lam, K)
-                    if polished is None:
-                        break
-                    moved = float(np.max(np.abs(polished - u)))
-                    u[:] = polished
-                    if moved <= POLISH_STEP_TOL:
-                        break
+            spent += len(active) * (K * m + UPDATE_OVERHEAD_FLOPS)
+            if spent >= polish_cost:
+                polish(H, g, u0, u, lam, lo, hi, K)
                 v[:] = H @ (u - u0)
-            elif sweep % POLISH_EVERY == POLISH_EVERY - 1:
-                for _ in range(POLISH_MAX_CUTS):  # an active-set method: re-solve after each cut
-                    polished = _polish(H, g, u0, u, lam, lo, hi)
-                    if polished is None:
-                        break
-                    cut = np.any((polished == 0) != (u == 0))
-                    u[:] = polished
-                    if not cut:
-                        break
-                v[:] = H @ (u - u0)
+                spent = 0.0
     return u
+
+
+def _polish_grouped_loop(H, g, u0, u, lam, lo, hi, K) -> None:
+    """Newton steps on the grouped model until they stop moving (updates ``u`` in place)."""
+    for _ in range(POLISH_MAX_CUTS):
+        polished = _polish_grouped(H, g, u0, u, lam, K)
+        if polished is None:
+            return
+        moved = float(np.max(np.abs(polished - u)))
+        u[:] = polished
+        if moved <= POLISH_STEP_TOL:
+            return
+
+
+def _polish_loop(H, g, u0, u, lam, lo, hi, K) -> None:
+    """Sign-fixed Newton steps, re-solved after each cut (an active-set method; in place)."""
+    for _ in range(POLISH_MAX_CUTS):
+        polished = _polish(H, g, u0, u, lam, lo, hi)
+        if polished is None:
+            return
+        cut = np.any((polished == 0) != (u == 0))
+        u[:] = polished
+        if not cut:
+            return
 
 
 def _objective_F(objective: Objective, pen: L1Penalty, x: np.ndarray) -> float:
