@@ -320,3 +320,19 @@ def test_should_stream_compares_in_memory_size_with_the_budget(binary_files):
     assert in_memory_bytes(pattern) == design_bytes
     assert in_memory_bytes(d / "all.arrow") == design_bytes
     assert should_stream(pattern, design_bytes - 1) and not should_stream(pattern, design_bytes)
+
+
+def test_arrow_stream_format_and_tsv_with_string_labels(tmp_path):
+    X, y = _data(n=1500, p=3, seed=6)
+    labels = np.array(["neg", "pos"])
+    t = _table(X, y, labels)
+    with pa.OSFile(str(tmp_path / "d.arrows"), "wb") as sink, pa.ipc.new_stream(sink, t.schema) as w:
+        for b in t.to_batches(max_chunksize=500):
+            w.write_batch(b)
+    pcsv.write_csv(t, tmp_path / "d.tsv", pcsv.WriteOptions(delimiter="\t"))
+    ref = LogisticRegression(tol=FIT_TOL).fit(X, labels[y])
+    for ds in (logitfit.scan(tmp_path / "d.arrows", target="y", memory_limit=SMALL_BUDGET),
+               logitfit.scan(tmp_path / "d.tsv", target="y", delimiter="\t", memory_limit=SMALL_BUDGET)):
+        got = LogisticRegression(tol=FIT_TOL).fit(ds)
+        np.testing.assert_array_equal(got.classes_, labels)
+        assert _rel(got.coef_, ref.coef_) < COEF_RTOL
