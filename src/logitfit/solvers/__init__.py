@@ -110,7 +110,12 @@ SOLVERS = ("auto", "gd", "sgd", "lbfgs", "newton", "newton-cg", "cd", "prox")
 
 # Newton-Cholesky forms and factors a (q K) x (q K) Hessian per iteration:
 # O(n q^2 K^2 + q^3 K^3). Past this many parameters a Hessian-free method wins.
-NEWTON_MAX_PARAMS = 1000
+# Measured (issue 3, docs/solvers.md "The auto rule: measurements"; CPU
+# seconds to tol 1e-6, dense W1-like data): p = 50: newton 0.48, lbfgs 0.90;
+# p = 100: newton 0.89, lbfgs 1.12; p = 200: newton 1.56, lbfgs 1.02;
+# p = 400: 2.75 vs 0.86; multinomial 51 x 10 = 510 parameters: newton 12.8,
+# lbfgs 3.8. The crossover lies between 100 and 200 parameters.
+NEWTON_MAX_PARAMS = 150
 
 
 def choose_solver(n_samples: int, n_params: int, *, sparse: bool) -> str:
@@ -121,7 +126,7 @@ def choose_solver(n_samples: int, n_params: int, *, sparse: bool) -> str:
     hundreds of cheap passes; with few parameters the Hessian is cheap and
     Newton wins. See docs/solvers.md for the measurements behind the cut-offs.
     """
-    if n_params <= NEWTON_MAX_PARAMS and not (sparse and n_params > 200):
+    if n_params <= NEWTON_MAX_PARAMS:
         return "newton"
     return "newton-cg" if sparse else "lbfgs"
 
