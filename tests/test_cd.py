@@ -216,3 +216,18 @@ def test_group_solve_is_the_exact_block_minimiser():
         w = Q @ _group_solve(Q.T @ c, np.maximum(e, 0), lam)
         resid = B @ w - c + lam * w / np.linalg.norm(w)
         assert np.linalg.norm(resid) <= 1e-9 * (1 + np.linalg.norm(c))
+
+
+def test_large_working_set_falls_back_to_prox(monkeypatch):
+    # Oracle: the full cd fit (dense Hessian) at the same objective.
+    import logitfit.solvers.cd as cd
+
+    X, y = _data(seed=7)
+    obj = _objective(X, y, 2)
+    pen = make_penalty(X.shape[1], 1, True, l1=0.005)
+    opts = SolverOptions(tol=1e-9, penalty=pen)
+    full = minimize(obj, obj.zero(), "cd", opts)
+    monkeypatch.setattr(cd, "MAX_HESSIAN_PARAMS", 3)
+    small = minimize(obj, obj.zero(), "cd", opts)
+    assert "FISTA" in small.message and small.kkt_violation <= KKT_TOL
+    np.testing.assert_allclose(small.x, full.x, atol=SOLVER_AGREEMENT)

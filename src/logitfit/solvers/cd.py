@@ -45,6 +45,10 @@ from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_sl
 DEFAULT_MAX_ITER = 200
 # Inner sweeps per outer step; CD on a well-scaled quadratic needs tens.
 MAX_SWEEPS = 2000
+# Largest working set (parameters) whose dense Hessian cd forms: 4000^2
+# doubles are 128 MB and an LU of it ~2e10 flops; beyond it the fit goes on
+# with FISTA (value and gradient only), as for very large sparse X.
+MAX_HESSIAN_PARAMS = 4000
 # The inner solve stops when no coordinate moves the model gradient by more
 # than this fraction of the current KKT violation (a forcing sequence:
 # inexact early, exact late, as proximal Newton needs for fast convergence).
@@ -354,6 +358,8 @@ def solve_warm(
     fresh = None  # (f, g, H, idx) computed at x by the last accepted step
     while it < max_iter and not rec.stop_requested:
         cols = np.flatnonzero(work[:p])
+        if cols.size * K > MAX_HESSIAN_PARAMS:
+            return _prox_from(objective, x, options, pen, cols.size * K)
         if fresh is None:
             f, g, H, idx = objective.value_grad_hess_sub(x, cols)
         else:
@@ -415,6 +421,17 @@ def solve_warm(
         F = f + pen.value(x)
     result = rec.result(x, F, kkt, it, message)
     return _with_kkt(result, kkt)
+
+
+def _prox_from(objective: Objective, x: np.ndarray, options: SolverOptions, pen: L1Penalty, m: int):
+    """Finish with FISTA (:mod:`logitfit.solvers.prox`) when the working set is too large for H."""
+    from dataclasses import replace
+
+    from logitfit.solvers import prox
+
+    res = prox.solve(objective, x, replace(options, penalty=pen))
+    note = f"working set of {m} parameters exceeds the dense-Hessian limit {MAX_HESSIAN_PARAMS}: FISTA; "
+    return replace(res, message=note + res.message)
 
 
 def _with_kkt(result: SolverResult, kkt: float) -> SolverResult:
