@@ -108,3 +108,10 @@ def test_import_does_not_load_matplotlib():
     code = "import logitfit.path_plots, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_full_path_marked_with_a_cv_fit(binary_path, fitted_cv):
+    ax = plot_path(binary_path, cv=fitted_cv).axes[0]
+    xs = {ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() in ("--", ":")}
+    assert xs == {fitted_cv.alpha_min_, fitted_cv.alpha_1se_}
+    assert len(_data_lines(ax)) == binary_path.coef.shape[2]

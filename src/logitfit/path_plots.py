@@ -66,6 +66,7 @@ def _as_path(path: Any) -> PathResult:
 def plot_path(
     path: Any,
     *,
+    cv: Any = None,
     class_index: int | None = None,
     feature_names: Any = None,
     n_labels: int = DEFAULT_N_LABELS,
@@ -78,6 +79,9 @@ def plot_path(
     path : PathResult or fitted LogisticRegressionCV
         From :func:`logitfit.regularization_path` (or the CV estimator's ``path_``,
         whose vertical lines then mark ``alpha_min_`` and ``alpha_1se_``).
+    cv : fitted LogisticRegressionCV, optional
+        Mark its ``alpha_min_`` and ``alpha_1se_`` on this path (e.g. the
+        full-grid path from :func:`logitfit.regularization_path`).
     class_index : int, optional
         Multinomial paths: draw class ``class_index``'s coefficients ``B_jk``.
         By default a multinomial path draws each feature's Euclidean norm
@@ -94,7 +98,8 @@ def plot_path(
     -------
     matplotlib.figure.Figure
     """
-    cv = path if hasattr(path, "alpha_min_") else None
+    if cv is None and hasattr(path, "alpha_min_"):
+        cv = path
     r = _as_path(path)
     fig, ax = _axes(ax)
     K = r.coef.shape[1]
