@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from logitfit.blocks import InMemoryBlocks
 from logitfit.loss import LogisticObjective
 from logitfit.solvers import (
+    NEWTON_MAX_PARAMS,
     SOLVERS,
     History,
     SolverOptions,
@@ -224,11 +225,14 @@ def test_newton_handles_duplicated_columns_in_a_fit():
 
 
 def test_choose_solver_rule():
-    assert choose_solver(1000, 50, sparse=False) == "newton"
-    assert choose_solver(1000, 5000, sparse=False) == "lbfgs"
-    assert choose_solver(1000, 5000, sparse=True) == "newton-cg"
-    assert choose_solver(1000, 150, sparse=True) == "newton"
-    assert choose_solver(1000, 500, sparse=True) == "newton-cg"
+    """Newton-Cholesky up to NEWTON_MAX_PARAMS parameters, then L-BFGS (dense) or
+    Newton-CG (sparse): docs/solvers.md states the rule and the measurements."""
+    cut = NEWTON_MAX_PARAMS
+    assert choose_solver(1000, 5, sparse=False) == "newton"
+    assert choose_solver(1000, cut, sparse=False) == "newton"
+    assert choose_solver(1000, cut + 1, sparse=False) == "lbfgs"
+    assert choose_solver(1000, cut + 1, sparse=True) == "newton-cg"
+    assert choose_solver(1000, 100 * cut, sparse=True) == "newton-cg"
 
 
 def test_registry_and_unknown_solver():
