@@ -319,10 +319,6 @@ def _polish_loop(H, g, u0, u, lam, lo, hi, K) -> None:
             return
 
 
-def _objective_F(objective: Objective, pen: L1Penalty, x: np.ndarray) -> float:
-    return objective.value(x) + pen.value(x)
-
-
 def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> SolverResult:
     """Proximal Newton with coordinate descent (see the module docstring)."""
     return solve_warm(objective, x0, options)
@@ -355,17 +351,11 @@ def solve_warm(
     work |= row_kkt > tol if lam_prev is None else False
     message = f"reached max_iter={max_iter}"
     it = 0
-    fresh = None  # (f, g, H, idx) computed at x by the last accepted step
+    # Invariant: (f, g) are J and its gradient at x. The Hessian is formed
+    # only when a step is needed, so the last fit of each path point (and a
+    # warm start that is already optimal) costs a gradient pass, not a
+    # Hessian pass.
     while it < max_iter and not rec.stop_requested:
-        cols = np.flatnonzero(work[:p])
-        if cols.size * K > MAX_HESSIAN_PARAMS:
-            return _prox_from(objective, x, options, pen, cols.size * K)
-        if fresh is None:
-            f, g, H, idx = objective.value_grad_hess_sub(x, cols)
-        else:
-            f, g, H, idx = fresh
-            fresh = None
-        F = f + pen.value(x)
         viol = pen.kkt_violation(x, g)
         row_kkt = viol if pen.grouped else _feature_score(viol, K, False)
         kkt = float(row_kkt.max()) if row_kkt.size else 0.0
@@ -376,8 +366,12 @@ def solve_warm(
         if kkt_work <= tol:
             # Optimal on the working set: add every violator outside it.
             work |= row_kkt > tol
-            fresh = None
             continue
+        cols = np.flatnonzero(work[:p])
+        if cols.size * K > MAX_HESSIAN_PARAMS:
+            return _prox_from(objective, x, options, pen, cols.size * K)
+        f, g, H, idx = objective.value_grad_hess_sub(x, cols)
+        F = f + pen.value(x)
         it += 1
         u = _inner_cd(
             H, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx], K, pen.grouped,
@@ -388,37 +382,31 @@ def solve_warm(
         if not np.any(d):
             message = "coordinate descent made no progress: the objective is flat to rounding"
             break
-        Px = pen.value(x)
-        decrease = float(g @ d) + pen.value(x + d) - Px
+        decrease = float(g @ d) + pen.value(x + d) - pen.value(x)
         slack = armijo_slack(F)
         t = 1.0
         for _ in range(MAX_HALVINGS):
             xt = x + t * d
             if t == 1.0:
-                res = objective.value_grad_hess_sub(xt, np.flatnonzero(work[:p]))
-                Ft = res[0] + pen.value(xt)
+                ft, gt = objective.value_and_grad(xt)
             else:
-                res = None
-                Ft = _objective_F(objective, pen, xt)
+                ft, gt = objective.value(xt), None
+            Ft = ft + pen.value(xt)
             if np.isfinite(Ft) and Ft <= F + ARMIJO_C * t * min(decrease, 0.0) + slack:
                 break
             t *= 0.5
         else:
             message = "line search found no decrease: the objective is flat to rounding"
             break
-        x = xt
-        fresh = res
+        x, F = xt, Ft
+        f, g = (ft, gt) if gt is not None else objective.value_and_grad(x)
         work |= np.any(x.reshape(-1, K) != 0, axis=1)
-        if res is not None and not np.array_equal(res[3], idx):
-            fresh = None
         rec.record(it, x, Ft, kkt, t * float(np.linalg.norm(d)))
     else:
         if rec.stop_requested:
             message = "stopped by callback"
-    if fresh is not None or it >= max_iter or rec.stop_requested or not message.startswith("converged"):
-        f, g = objective.value_and_grad(x)
-        kkt = pen.max_kkt_violation(x, g)
-        F = f + pen.value(x)
+    kkt = pen.max_kkt_violation(x, g)
+    F = f + pen.value(x)
     result = rec.result(x, F, kkt, it, message)
     return _with_kkt(result, kkt)
 
