@@ -34,6 +34,10 @@ _LAZY = {
     "Summary": "logitfit.summary",
     "scan": "logitfit.scan",  # a callable module: logitfit.scan(path, target=...)
     "dask": "logitfit.dask",
+    "load": "logitfit.persist",
+    "ModelFileError": "logitfit.persist",
+    "plots": "logitfit.plots",
+    "explain": "logitfit.explain",
 }
 
 __all__ = ["__version__", "cost", "gradient", "sigmoid", *_LAZY]

@@ -404,6 +404,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[idx]
 
+    def save(self, path: Any, **kwargs: Any) -> None:
+        """Write a versioned JSON model file atomically (:func:`logitfit.persist.save`); no pickle."""
+        from logitfit.persist import save
+
+        save(self, path, **kwargs)
+
     # ------------------------------------------- formulas and categoricals
 
     def _encode_categoricals(self, X: Any) -> Any:
