@@ -309,3 +309,18 @@ def test_one_class_model_is_refused():
     X, y, sw = _reference_problem(False, 2)
     with pytest.raises(ValueError, match="at least two classes"):
         LogisticObjective(InMemoryBlocks(X, y, sw), 1)
+
+
+@settings(max_examples=30)
+@given(arrays(np.float64, (12, 2), elements=st.floats(-50, 50)), arrays(np.intp, 12, elements=st.integers(0, 1)))
+def test_two_class_softmax_equals_the_binary_model(Z, y):
+    """Oracle: with two classes, softmax(Z)_1 = sigmoid(Z_1 - Z_0), so the softmax
+    loss and residual equal the binary loss and residual at z = Z_1 - Z_0."""
+    from logitfit._numerics import binary_loss_terms, binary_residual
+    from logitfit.loss import _multi_terms
+
+    loss, P, R = _multi_terms(Z, y)
+    z = Z[:, 1] - Z[:, 0]
+    np.testing.assert_allclose(loss, binary_loss_terms(z, y.astype(float)), rtol=EXACT_RTOL, atol=1e-15)
+    np.testing.assert_allclose(R[:, 1], binary_residual(z, y.astype(float)), rtol=EXACT_RTOL, atol=1e-15)
+    np.testing.assert_allclose(R[:, 0], -R[:, 1], rtol=EXACT_RTOL, atol=1e-15)
