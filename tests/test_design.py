@@ -180,3 +180,17 @@ def test_y_none_is_refused():
     X, _ = good_data()
     with pytest.raises(ValueError, match="requires y"):
         LogisticRegression().fit(X, None)
+
+
+def test_huge_finite_values_pass_without_warnings():
+    """Entries near 1.8e308 are finite: their sum overflows, which must neither warn nor fail."""
+    import warnings
+
+    X = np.full((4, 2), 1.5e308)  # the sum of all entries overflows to inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_finite(X)
+        check_finite(sp.csr_matrix(X))
+    X[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN in column 1, first at row 2"):
+        check_finite(X)
