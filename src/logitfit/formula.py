@@ -25,11 +25,11 @@ __all__ = ["FormulaEncoder", "has_non_numeric_columns"]
 
 
 def has_non_numeric_columns(X: Any) -> bool:
-    """True for a pandas DataFrame with a string, object, categorical or boolean column."""
+    """True for a pandas DataFrame with a string, object or categorical column (bools are numbers)."""
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(X, "iloc") or getattr(X, "ndim", 2) != 2:
         return False
-    return any(getattr(dt, "kind", "O") not in "iuf" for dt in dtypes)
+    return any(getattr(dt, "kind", "O") not in "biuf" for dt in dtypes)
 
 
 def _quote(name: str) -> str:
@@ -92,7 +92,7 @@ class FormulaEncoder:
         terms = []
         for name, dt in X.dtypes.items():
             q = _quote(str(name))
-            terms.append(q if getattr(dt, "kind", "O") in "iuf" else f"C({q})")
+            terms.append(q if getattr(dt, "kind", "O") in "biuf" else f"C({q})")
         return cls("1 + " + " + ".join(terms), X)
 
     def transform(self, data: Any) -> Any:
