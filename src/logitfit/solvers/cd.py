@@ -15,10 +15,15 @@ bounds). The method (Friedman, Hastie & Tibshirani 2010, J. Stat. Softw.
 2. **Inner (coordinate descent).** Cyclic coordinate minimisation of ``q``:
    with ``v = H d`` kept up to date, coordinate i moves to
    ``clip(S(H_ii u_i - (g_i + v_i), lam_i) / H_ii, lower_i, upper_i)``; for
-   the grouped penalty the K entries of a feature move together by one
-   majorised block step (step ``1/L``, ``L`` the largest eigenvalue of the
-   block). After a full sweep it iterates on the non-zero coordinates only
-   until they settle, then sweeps all again (glmnet's inner active set).
+   the grouped penalty the K entries of a feature move together to the exact
+   minimiser of the block (:func:`_group_solve`, a secular equation solved by
+   monotone Newton). After a full sweep it iterates on the non-zero
+   coordinates only until they settle, then sweeps all again (glmnet's inner
+   active set). On ill-conditioned (near-separable) models cyclic CD crawls,
+   so once the sweeps since the last one have cost as much as an LU of the
+   face, a Newton step on the non-zero coordinates with their signs fixed
+   (:func:`_polish`; damped Newton on the non-zero groups for the grouped
+   penalty, :func:`_polish_grouped`) solves the model exactly on that face.
 3. **Line search.** Backtrack on ``F`` along ``d`` until ``F(x + t d) <=
    F(x) + c t Delta`` with ``Delta = g^T d + P(x + d) - P(x)`` (Tseng & Yun
    2009, eq. 9).
@@ -28,6 +33,9 @@ bounds). The method (Friedman, Hastie & Tibshirani 2010, J. Stat. Softw.
    hold on ``A``, they are checked on all features; violators join ``A``
    and the loop continues. The result is exact: strong rules only order the
    work.
+
+A working set of more than ``MAX_HESSIAN_PARAMS`` parameters is handed to
+FISTA (:mod:`logitfit.solvers.prox`), which needs no Hessian.
 
 Convergence: the maximum KKT violation (:meth:`L1Penalty.kkt_violation`)
 ``<= tol``; it is reported in ``SolverResult.kkt_violation``.
