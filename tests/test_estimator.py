@@ -258,8 +258,11 @@ def test_check_estimator_default_passes_all_but_the_separable_checks():
         results = check_estimator(LogisticRegression(), expected_failed_checks=expected, on_fail=None)
     failed = {r["check_name"] for r in results if r["status"] == "failed"}
     assert failed == set(), failed
+    # Newton with the softmax's flat directions removed happens to stop at the
+    # same point for weighted and repeated rows, so these may pass; on
+    # separable data nothing guarantees it, hence they stay allowed to fail.
     xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
-    assert xfailed == set(expected)
+    assert xfailed <= set(expected)
 
 
 # -------------------------------------------------------------- input containers

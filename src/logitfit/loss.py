@@ -497,3 +497,23 @@ class LogisticObjective:
 
     def zero(self) -> np.ndarray:
         return np.zeros(self.n_params)
+
+    def null_space(self) -> np.ndarray | None:
+        """Orthonormal directions along which J is exactly constant, shape (n_params, r), or None.
+
+        The softmax is unchanged when one constant is added to every class's
+        coefficient of a feature, ``B[j, :] += c``; where the penalty does not
+        reach row j (intercepts, unpenalised features) J is flat along
+        ``e_j (x) 1_K / sqrt(K)`` and the Hessian is singular there. The binary
+        model has no such directions.
+        """
+        if not self.multinomial:
+            return None
+        K = self.n_classes
+        free = np.flatnonzero(self.l2.reshape(self.n_dof, K)[:, 0] == 0)
+        if free.size == 0:
+            return None
+        N = np.zeros((self.n_params, free.size))
+        for col, j in enumerate(free):
+            N[j * K : (j + 1) * K, col] = 1.0 / np.sqrt(K)
+        return N

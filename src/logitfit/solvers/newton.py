@@ -7,7 +7,11 @@ Armijo condition. For the logistic log loss this is iteratively reweighted
 least squares (McCullagh & Nelder 1989, sec. 2.5); near the optimum it
 converges quadratically.
 
-A singular or indefinite-by-rounding Hessian (collinear or constant columns,
+Directions along which J is exactly flat by construction (the objective's
+``null_space()``, e.g. the unpenalised softmax's per-feature class shift) are
+removed before factoring: with N orthonormal and ``N^T g = 0``,
+``(H + sigma N N^T) d = -g`` gives the exact Newton step with ``N^T d = 0``,
+so Cholesky still applies. Any other singular or indefinite-by-rounding Hessian (collinear or constant columns,
 separable data, the unpenalised softmax whose coefficients are determined
 only up to a constant per feature) makes Cholesky fail; the step is then the
 minimum-norm solution from the eigendecomposition, dropping eigenvalues below
@@ -27,8 +31,14 @@ DEFAULT_MAX_ITER = 100
 RCOND = 1e-12
 
 
-def newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve ``H d = -g`` by Cholesky, or by a truncated eigendecomposition when H is singular."""
+def newton_direction(H: np.ndarray, g: np.ndarray, null: np.ndarray | None = None) -> np.ndarray:
+    """Solve ``H d = -g`` by Cholesky, or by a truncated eigendecomposition when H is singular.
+
+    ``null`` (orthonormal columns spanning directions where J is flat) is
+    lifted out of the kernel of H first: ``H + sigma N N^T``, sigma = mean diag(H).
+    """
+    if null is not None:
+        H = H + np.mean(np.diag(H)) * (null @ null.T)
     try:
         c = linalg.cho_factor(H, lower=False, check_finite=False)
         # A factor with a pivot this small means H is singular to working
@@ -54,11 +64,13 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
     f, g, H = objective.value_grad_hess(x)
     gn = gnorm(g)
     rec = Recorder("newton", options, f, gn)
+    null_space = getattr(objective, "null_space", None)
+    null = null_space() if callable(null_space) else None
     message = f"reached max_iter={max_iter}"
     it = 0
     while it < max_iter and gn > options.tol and not rec.stop_requested:
         it += 1
-        d = newton_direction(H, g)
+        d = newton_direction(H, g, null)
         slope = float(g @ d)
         # The full Newton step is nearly always accepted: evaluate J, g and H
         # there in one pass, and fall back to value-only backtracking if not.
