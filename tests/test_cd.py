@@ -231,3 +231,20 @@ def test_large_working_set_falls_back_to_prox(monkeypatch):
     small = minimize(obj, obj.zero(), "cd", opts)
     assert "FISTA" in small.message and small.kkt_violation <= KKT_TOL
     np.testing.assert_allclose(small.x, full.x, atol=SOLVER_AGREEMENT)
+
+
+@pytest.mark.parametrize("bounds", [False, True])
+def test_vectorised_inner_solver_matches_cyclic(monkeypatch, bounds):
+    # Oracle: the cyclic coordinate-descent fit (and the KKT conditions).
+    import logitfit.solvers.cd as cd
+
+    X, y = _data(p=30, seed=8)
+    obj = _objective(X, y, 2)
+    lo, hi = (-0.3, 0.4) if bounds else (None, None)
+    pen = make_penalty(X.shape[1], 1, True, l1=0.003, lower_bounds=lo, upper_bounds=hi)
+    opts = SolverOptions(tol=1e-9, penalty=pen)
+    cyclic = minimize(obj, obj.zero(), "cd", opts)
+    monkeypatch.setattr(cd, "VECTORISED_MIN_SIZE", 1)
+    vec = minimize(obj, obj.zero(), "cd", opts)
+    assert vec.converged and vec.kkt_violation <= KKT_TOL
+    np.testing.assert_allclose(vec.x, cyclic.x, atol=SOLVER_AGREEMENT)
