@@ -71,11 +71,18 @@ def run_suite(args: argparse.Namespace) -> Path:
         print(f"{name}: reference {ref}", flush=True)
         if "error" in ref:
             with results.open("a") as fh:
-                fh.write(json.dumps({"workload": name, "library": "logitfit", "config": "reference", **ref}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {"workload": name, "library": "logitfit", "config": "reference", **ref}
+                    )
+                    + "\n"
+                )
             continue
         for cell in cells(name, libraries):
             for rep in range(args.reps):
-                row = _child(["cell", name, cell.library, cell.config, "--size", size], args.timeout)
+                row = _child(
+                    ["cell", name, cell.library, cell.config, "--size", size], args.timeout
+                )
                 row = {"workload": name, "library": cell.library, "config": cell.config, **row}
                 row.update(rep=rep, load=os.getloadavg()[0], size=size)
                 print(json.dumps(row), flush=True)
@@ -101,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--no-kernels", action="store_true")
     ap.add_argument("--write", default="", help="write the markdown report here")
+    ap.add_argument(
+        "--notes", default="", help="markdown file added to the report (how this run went)"
+    )
     args = ap.parse_args(argv)
     size = "quick" if args.quick else "full"
     args.reps = args.reps or (1 if args.quick else 3)
@@ -114,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         run_suite(args)
     from benchmarks.report import render
 
-    text = render(OUT, size, wall_seconds=time.time() - started if not args.report_only else None)
+    notes = Path(args.notes).read_text() if args.notes else ""
+    text = render(
+        OUT, size, wall_seconds=None if args.report_only else time.time() - started, notes=notes
+    )
     if args.write:
         Path(args.write).write_text(text)
         print(f"wrote {args.write}")

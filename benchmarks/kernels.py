@@ -32,7 +32,11 @@ def _median_time(fn, reps: int = REPS) -> float:
 def _import_time(module: str, reps: int = REPS) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     runs = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(reps)
     ]
     return float(np.median(runs))
@@ -63,7 +67,9 @@ def measure(size: str = "full") -> dict:
     for threads in (1, 2):
         obj = LogisticObjective(InMemoryBlocks(X, y, sw, n_threads=threads), 2, alpha=w.spec.alpha)
         out[f"value_and_grad_{threads}t_s"] = _median_time(lambda obj=obj: obj.value_and_grad(x))
-        out[f"value_grad_hess_{threads}t_s"] = _median_time(lambda obj=obj: obj.value_grad_hess(x), 3)
+        out[f"value_grad_hess_{threads}t_s"] = _median_time(
+            lambda obj=obj: obj.value_grad_hess(x), 3
+        )
     del obj
     X32 = X.astype(np.float32)
     del X, w

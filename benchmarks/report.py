@@ -97,7 +97,14 @@ def ratios(summary: dict) -> dict:
         res["tight"] = (lf["seconds"], k, v["seconds"], lf["seconds"] / v["seconds"])
     if "seconds" in lf and default_peers:
         k, v = min(default_peers.items(), key=lambda kv: kv[1]["seconds"])
-        res["default"] = (lf["seconds"], lf["gap"], k, v["seconds"], v["gap"], lf["seconds"] / v["seconds"])
+        res["default"] = (
+            lf["seconds"],
+            lf["gap"],
+            k,
+            v["seconds"],
+            v["gap"],
+            lf["seconds"] / v["seconds"],
+        )
     return res
 
 
@@ -105,7 +112,7 @@ def _fmt_gap(g: float) -> str:
     return "0" if g == 0 else f"{g:.1e}"
 
 
-def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
+def render(out_dir: Path, size: str, wall_seconds: float | None = None, notes: str = "") -> str:
     rows = _read_jsonl(out_dir / f"results-{size}.jsonl")
     refs = {}
     for path in out_dir.glob(f"ref-*-{size}.json"):
@@ -113,8 +120,10 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
         refs[ref.get("workload", path.stem.split("-")[1])] = ref
     kpath = out_dir / f"kernels-{size}.json"
     kernels = json.loads(kpath.read_text()) if kpath.exists() else {}
-    summaries = {name: summarise([r for r in rows if r["workload"] == name], refs)[name]
-                 for name in sorted({r["workload"] for r in rows})}
+    summaries = {
+        name: summarise([r for r in rows if r["workload"] == name], refs)[name]
+        for name in sorted({r["workload"] for r in rows})
+    }
     reps = max((r.get("rep", 0) + 1 for r in rows), default=0)
     loads = [r["load"] for r in rows if "load" in r]
     lines = [
@@ -147,10 +156,17 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
     for name, s in summaries.items():
         lf = s["cells"].get(("logitfit", "auto/default"), {})
         rt = ratios(s)
-        lf_txt = f"{lf['seconds']:.3g} s, {_fmt_gap(lf['gap'])}" if "seconds" in lf else lf.get("error", "n/a")
+        lf_txt = (
+            f"{lf['seconds']:.3g} s, {_fmt_gap(lf['gap'])}"
+            if "seconds" in lf
+            else lf.get("error", "n/a")
+        )
         if "tight" in rt:
             _, k, t, q = rt["tight"]
-            tight_txt, tight_q = f"{k[0]} {k[1]} {t:.3g} s", f"**{q:.2f}** {'met' if q <= TARGET_TIGHT_RATIO else 'missed'}"
+            tight_txt, tight_q = (
+                f"{k[0]} {k[1]} {t:.3g} s",
+                f"**{q:.2f}** {'met' if q <= TARGET_TIGHT_RATIO else 'missed'}",
+            )
         else:
             tight_txt, tight_q = "none reached it" if "seconds" in lf else "n/a", "n/a"
         if "default" in rt:
@@ -161,8 +177,14 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
         else:
             def_txt, def_q = "n/a", "n/a"
         lines.append(f"| {name} | {lf_txt} | {tight_txt} | {tight_q} | {def_txt} | {def_q} |")
+    if notes:
+        lines += ["", "## Notes on this run", "", notes.strip()]
     if kernels:
-        lines += ["", "## Kernels on W1 (value and gradient target: 0.04 s on the reference machine)", ""]
+        lines += [
+            "",
+            "## Kernels on W1 (value and gradient target: 0.04 s on the reference machine)",
+            "",
+        ]
         lines += ["| measurement | seconds |", "| --- | --- |"]
         for key, val in kernels.items():
             if key.endswith("_s"):
@@ -176,16 +198,24 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None) -> str:
             if "error" in r:
                 lines.append(f"Reference solve failed: {r['error']}\n")
             else:
-                lines.append(f"Reference: logitfit {r['solver']} tol 1e-12, max|grad| {r['grad_norm']:.1e}, {r['seconds']:.1f} s.\n")
-        lines += ["| library | solver/tolerance | time (s) | CPU time (s) | gap | iterations "
-                  "| peak extra memory (MB) | runs |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for (lib, cfg), c in sorted(s["cells"].items(), key=lambda kv: (kv[0][0] != "logitfit", kv[0])):
+                lines.append(
+                    f"Reference: logitfit {r['solver']} tol 1e-12, max|grad| {r['grad_norm']:.1e}, {r['seconds']:.1f} s.\n"
+                )
+        lines += [
+            "| library | solver/tolerance | time (s) | CPU time (s) | gap | iterations "
+            "| peak extra memory (MB) | runs |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for (lib, cfg), c in sorted(
+            s["cells"].items(), key=lambda kv: (kv[0][0] != "logitfit", kv[0])
+        ):
             if "error" in c:
                 lines.append(f"| {lib} | {cfg} | {c['error']} | | | | | |")
             else:
-                lines.append(f"| {lib} | {cfg} | {c['seconds']:.3g} | {c['cpu_seconds']:.3g} "
-                             f"| {_fmt_gap(c['gap'])} | {c['n_iter']} "
-                             f"| {c['peak_extra_mb']:.0f} | {c['runs']} |")
+                lines.append(
+                    f"| {lib} | {cfg} | {c['seconds']:.3g} | {c['cpu_seconds']:.3g} "
+                    f"| {_fmt_gap(c['gap'])} | {c['n_iter']} "
+                    f"| {c['peak_extra_mb']:.0f} | {c['runs']} |"
+                )
         lines.append("")
     return "\n".join(lines) + "\n"

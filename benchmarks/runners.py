@@ -131,8 +131,18 @@ FITTERS: dict[str, Callable] = {
 # penalises the intercept (a different objective); sag/saga only where the
 # lasso needs them. glum has no multinomial family.
 PEERS: dict[str, list[tuple[str, str]]] = {
-    "W1": [("sklearn", "lbfgs"), ("sklearn", "newton-cholesky"), ("glum", "irls-ls"), ("glum", "lbfgs")],
-    "W2": [("sklearn", "lbfgs"), ("sklearn", "newton-cholesky"), ("glum", "irls-ls"), ("glum", "lbfgs")],
+    "W1": [
+        ("sklearn", "lbfgs"),
+        ("sklearn", "newton-cholesky"),
+        ("glum", "irls-ls"),
+        ("glum", "lbfgs"),
+    ],
+    "W2": [
+        ("sklearn", "lbfgs"),
+        ("sklearn", "newton-cholesky"),
+        ("glum", "irls-ls"),
+        ("glum", "lbfgs"),
+    ],
     "W3": [("sklearn", "lbfgs"), ("sklearn", "newton-cg"), ("glum", "lbfgs")],
     "W4": [("sklearn", "lbfgs"), ("sklearn", "newton-cholesky")],
     "W5": [("sklearn", "saga"), ("glum", "irls-cd")],

@@ -45,7 +45,9 @@ class Spec:
 
 
 SPECS: dict[str, Spec] = {
-    "W1": Spec("W1", "dense", 1_000_000, 100, 1e-4, note="dense tall", quick={"n": 20_000, "p": 20}),
+    "W1": Spec(
+        "W1", "dense", 1_000_000, 100, 1e-4, note="dense tall", quick={"n": 20_000, "p": 20}
+    ),
     "W2": Spec("W2", "dense", 20_000, 2_000, 1e-3, note="dense wide", quick={"n": 2_000, "p": 200}),
     "W3": Spec(
         "W3",
@@ -58,16 +60,35 @@ SPECS: dict[str, Spec] = {
         quick={"n": 5_000, "p": 5_000, "nnz_per_row": 20},
     ),
     "W4": Spec(
-        "W4", "multinomial", 200_000, 50, 1e-4, n_classes=10, note="multinomial, 10 classes",
+        "W4",
+        "multinomial",
+        200_000,
+        50,
+        1e-4,
+        n_classes=10,
+        note="multinomial, 10 classes",
         quick={"n": 5_000, "p": 10, "n_classes": 4},
     ),
     "W5": Spec(
-        "W5", "dense", 100_000, 1_000, 1e-3, penalty="l1", note="L1 (lasso) penalty",
+        "W5",
+        "dense",
+        100_000,
+        1_000,
+        1e-3,
+        penalty="l1",
+        note="L1 (lasso) penalty",
         quick={"n": 2_000, "p": 100},
     ),
     "W6": Spec(
-        "W6", "dense", 10_000, 20, 0.0, penalty="none", inference=True,
-        note="unpenalised, fit + standard errors", quick={"n": 2_000, "p": 10},
+        "W6",
+        "dense",
+        10_000,
+        20,
+        0.0,
+        penalty="none",
+        inference=True,
+        note="unpenalised, fit + standard errors",
+        quick={"n": 2_000, "p": 10},
     ),
 }
 

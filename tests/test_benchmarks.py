@@ -88,14 +88,42 @@ def test_every_workload_has_logitfit_and_a_peer_at_both_levels():
 def test_report_ratios_from_rows():
     """The summary picks the fastest peer that reaches the gap (hand-made rows)."""
     rows = [
-        {"workload": "W9", "library": "logitfit", "config": "auto/default", "seconds": 1.0,
-         "objective": 0.5, "n_iter": 5, "peak_extra_mb": 1.0},
-        {"workload": "W9", "library": "peer", "config": "a/default", "seconds": 2.0,
-         "objective": 0.5 + 1e-6, "n_iter": 5, "peak_extra_mb": 1.0},
-        {"workload": "W9", "library": "peer", "config": "a/tight", "seconds": 8.0,
-         "objective": 0.5, "n_iter": 9, "peak_extra_mb": 1.0},
-        {"workload": "W9", "library": "peer", "config": "b/tight", "seconds": 5.0,
-         "objective": 0.5, "n_iter": 9, "peak_extra_mb": 1.0},
+        {
+            "workload": "W9",
+            "library": "logitfit",
+            "config": "auto/default",
+            "seconds": 1.0,
+            "objective": 0.5,
+            "n_iter": 5,
+            "peak_extra_mb": 1.0,
+        },
+        {
+            "workload": "W9",
+            "library": "peer",
+            "config": "a/default",
+            "seconds": 2.0,
+            "objective": 0.5 + 1e-6,
+            "n_iter": 5,
+            "peak_extra_mb": 1.0,
+        },
+        {
+            "workload": "W9",
+            "library": "peer",
+            "config": "a/tight",
+            "seconds": 8.0,
+            "objective": 0.5,
+            "n_iter": 9,
+            "peak_extra_mb": 1.0,
+        },
+        {
+            "workload": "W9",
+            "library": "peer",
+            "config": "b/tight",
+            "seconds": 5.0,
+            "objective": 0.5,
+            "n_iter": 9,
+            "peak_extra_mb": 1.0,
+        },
     ]
     s = summarise(rows, {})["W9"]
     r = ratios(s)
@@ -108,8 +136,19 @@ def test_quick_cli_end_to_end(tmp_path):
     """``python -m benchmarks --quick`` writes results, the cached reference and the report."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     report = tmp_path / "bench.md"
-    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--workloads", "W6", "--libraries",
-           "logitfit,statsmodels", "--no-kernels", "--write", str(report)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--quick",
+        "--workloads",
+        "W6",
+        "--libraries",
+        "logitfit,statsmodels",
+        "--no-kernels",
+        "--write",
+        str(report),
+    ]
     subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True, timeout=600)
     text = report.read_text()
     assert "| W6 |" in text and "statsmodels" in text

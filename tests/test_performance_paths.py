@@ -247,7 +247,9 @@ def test_fit_peak_memory_within_ten_percent_of_X(solver):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak <= MEMORY_OVERHEAD * X.nbytes, f"{peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
+    assert peak <= MEMORY_OVERHEAD * X.nbytes, (
+        f"{peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
+    )
 
 
 def test_float32_optimum_matches_float64():
