@@ -69,6 +69,15 @@ def main() -> None:
           f"loss {mean_loss(lf2.coef_, lf2.intercept_[0]):.12f}  "
           f"max|dcoef| {np.max(np.abs(lf2.coef_ - lf.coef_)):.2e}")
 
+    # The first fit above also paid for the workers' first import of logitfit,
+    # numpy's BLAS start-up and scipy: time Newton again on the warm cluster.
+    t0 = time.perf_counter()
+    lf3 = LogisticRegression(tol=1e-8).fit(X, y)
+    t_lf = time.perf_counter() - t0
+    print(f"logitfit {'newton':10s} {t_lf:8.2f} s  iters {lf3.n_iter_:4d}  (warm cluster)  "
+          f"bit-identical to the first fit: {np.array_equal(lf3.coef_, lf.coef_)}")
+    t_best = min(t_lf, t_lf2)
+
     try:
         import dask_ml
         from dask_ml.linear_model import LogisticRegression as DaskMLLogit
@@ -87,7 +96,7 @@ def main() -> None:
         f = mean_loss(m.coef_, m.intercept_)
         print(f"dask-ml  {solver:10s} {t:8.2f} s  loss {f:.12f}  loss-logitfit {f - f_lf:+.2e}  "
               f"max|dcoef| {np.max(np.abs(np.ravel(m.coef_) - lf.coef_[0])):.2e}  "
-              f"speed-up of logitfit {t / t_lf:.1f}x")
+              f"speed-up of logitfit (newton warm / best) {t / t_lf:.1f}x / {t / t_best:.1f}x")
     client.close()
     cluster.close()
 
