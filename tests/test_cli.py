@@ -237,10 +237,12 @@ ROWS = "".join(f"{i},{(i * 7) % 5},{i % 2}\n" for i in range(40))
         ("a,b,y\n1,2,1\n3,4,1\n", ["-t", "y"], ["one class only"]),
         ("a,id,y\n" + "".join(f"{i},u{i},{i % 2}\n" for i in range(60)), ["-t", "y"],
          ["column 'id'", "identifier"]),
-        ("a,b,y\n" + ROWS, ["-t", "y", "--formula", "y ~ a"], ["--formula"]),
+        ("a,b,y\n" + ROWS, ["--formula", "y ~ a + c"], ["column 'c'", "formula"]),
+        ("a,b,y\n" + ROWS + "3,,1\n", ["--formula", "y ~ a + b"], ["row 41", "column 'b'"]),
+        ("a,b,y\n" + ROWS, ["-t", "b", "--formula", "y ~ a"], ["--target", "differs"]),
     ],
     ids=["ragged", "non-numeric", "missing-target", "missing-feature", "empty", "one-class",
-         "identifier", "formula-hook"],
+         "identifier", "formula-missing-column", "formula-missing-value", "formula-target"],
 )
 def test_fit_errors(tmp_path, content, args, expected):
     msg = _error_case(tmp_path, content, "bad.csv", *args)
@@ -278,3 +280,53 @@ def test_predict_error_leaves_no_output(tmp_path, fitted):
 def test_help_has_example(cmd):
     text = run(cmd, "--help", env={"COLUMNS": "200"}).stdout.decode()
     assert "Example: logitfit " + cmd in text
+
+
+FORMULA = "y ~ np.log(income) + age + C(region) + center(score) + C(band)"
+FIT_TOL = 1e-10  # the command and the library run the same solver on the same design
+
+
+def test_formula_fit_predict_evaluate_summary_report(tmp_path):
+    import pandas as pd
+
+    from logitfit import LogisticRegression
+
+    def table(rows, seed):
+        t = example_table(rows, seed=seed)
+        return t.append_column("band", pa.array(t["age"].to_numpy() // 20))  # int levels 0..3
+
+    train, test = table(500, 11), table(200, 12)
+    pc.write_csv(train, tmp_path / "train.csv")
+    pq.write_table(test, tmp_path / "test.parquet")
+    model = tmp_path / "f.json"
+    out = json.loads(run("fit", tmp_path / "train.csv", "--formula", FORMULA, "-o", model,
+                         "--json").stdout)
+    terms = [r["term"] for r in out["coefficients"]]
+    assert "C(region)[T.west]" in terms and "C(band)[T.3]" in terms and "np.log(income)" in terms
+    # oracle 1: the library's own formula fit on the same rows
+    lib = LogisticRegression.from_formula(FORMULA, train.to_pandas())
+    m = load(model)
+    np.testing.assert_allclose(m.coef_, lib.coef_, rtol=0, atol=FIT_TOL)
+    assert m.formula_ == FORMULA and m.metadata_["target"] == "y"
+    # oracle 2: streamed predictions equal the loaded model on the raw frame, bit for bit
+    run("predict", model, tmp_path / "test.parquet", "-o", tmp_path / "p.parquet", "--proba",
+        "--keep", "region", "--batch-rows", "64")
+    got = pq.read_table(tmp_path / "p.parquet")
+    expected = m.predict_proba(pd.DataFrame(test.to_pandas()))
+    assert np.array_equal(np.column_stack([got["proba_0"], got["proba_1"]]), expected)
+    assert got["region"].to_pylist() == test["region"].to_pylist()
+    ev = json.loads(run("evaluate", model, tmp_path / "test.parquet", "--json").stdout)
+    assert ev["n"] == 200
+    info = json.loads(run("summary", model, "--json").stdout)
+    assert info["formula"] == FORMULA and info["encoding"]["kind"] == "formula"
+    assert "levels       region: ['east', 'north', 'south', 'west']" in \
+        run("summary", model).stdout.decode()
+    run("report", model, tmp_path / "test.parquet", "-o", tmp_path / "r.html", "-q")
+    assert "<html" in (tmp_path / "r.html").read_text()[:500].lower()
+    # an unseen level is reported by file row and column
+    bad = test.set_column(test.column_names.index("region"), "region",
+                          pa.array(["mars"] + test["region"].to_pylist()[1:]))
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    proc = run("predict", model, tmp_path / "bad.parquet", "-o", tmp_path / "q.csv", ok=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "'mars'" in err and "row 1" in err and "'region'" in err

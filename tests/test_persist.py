@@ -157,3 +157,75 @@ def test_byte_flip_and_garbage_refused(tmp_path, saved):
         load(p)
     with pytest.raises(ModelFileError, match="no such model file"):
         load(tmp_path / "absent.json")
+
+
+# --------------------------------------------------------------------------
+# formula models: no pickle, the encoder rebuilt from formula + levels + state
+# --------------------------------------------------------------------------
+
+
+def _formula_frame(n: int = 400, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "a": np.abs(rng.normal(size=n)) + 0.5,
+        "b": rng.choice(["u", "v", "w"], n),
+        "r": rng.integers(1, 4, n),
+        "f": rng.random(n) < 0.4,
+    })
+    z = np.log(df["a"]) + 0.8 * (df["b"] == "v") - 0.5 * (df["r"] == 3) + 0.3 * df["f"]
+    df["y"] = (z + rng.logistic(size=n) > 0.2).astype(int)
+    return df
+
+
+@pytest.mark.parametrize("formula", [
+    "y ~ a + C(b)",
+    "y ~ np.log(a) + C(b) + C(r) + center(a) + scale(a) + poly(a, 3) + f + b:a",
+    "y ~ 0 + b + a:C(r)",
+])
+def test_formula_model_round_trip_bit_identical(tmp_path, formula):
+    df = _formula_frame()
+    m = LogisticRegression.from_formula(formula, df)
+    path = tmp_path / "f.json"
+    m.save(path)
+    doc = json.loads(path.read_text())
+    assert doc["format_version"] == FORMAT_VERSION and doc["encoding"]["kind"] == "formula"
+    assert "pickle" not in path.read_text()
+    m2 = load(path)
+    assert m2.formula_ == formula and m2.fit_intercept == m.fit_intercept
+    new = _formula_frame(150, seed=7)  # new rows, same levels
+    assert np.array_equal(m.predict_proba(new), m2.predict_proba(new))
+    assert np.array_equal(m.predict_proba(df), m2.predict_proba(df))
+    bad = new.assign(b=["zz"] + list(new["b"][1:]))
+    with pytest.raises(ValueError, match="zz"):
+        m2.predict_proba(bad)
+
+
+def test_dataframe_categorical_model_round_trip(tmp_path):
+    df = _formula_frame()
+    X = df[["a", "b", "r"]]
+    m = LogisticRegression().fit(X, df["y"])  # string column: coded by FormulaEncoder.for_frame
+    m.save(tmp_path / "d.json")
+    m2 = load(tmp_path / "d.json")
+    assert np.array_equal(m.predict_proba(X), m2.predict_proba(X))
+
+
+def test_plain_models_stay_format_1(saved):
+    assert json.loads(saved.read_text())["format_version"] == 1
+
+
+def test_formula_encoding_edits_refused(tmp_path):
+    df = _formula_frame()
+    path = tmp_path / "f.json"
+    LogisticRegression.from_formula("y ~ a + C(b)", df).save(path)
+
+    def drop_level(d):
+        d["encoding"]["variables"]["b"]["levels"] = ["u", "v"]
+
+    with pytest.raises(ModelFileError, match="encoding"):
+        load(_edit(path, tmp_path, drop_level))
+
+    def bad_state(d):
+        d["encoding"]["transform_state"] = {"dict": [["x", {"object": 1}]]}
+
+    with pytest.raises(ModelFileError, match="encoding"):
+        load(_edit(path, tmp_path, bad_state))

@@ -8,6 +8,7 @@ status 2.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 import warnings
@@ -72,17 +73,59 @@ class FitResult:
     fmt: str
 
 
-def _formula_design(table: Any, opts: FitOptions) -> tuple[Encoder, np.ndarray]:
-    """Hook for ``--formula``: build the design from a formula when support exists.
+def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
+    """``--formula "y ~ a + C(b)"``: the design matrix and the encoding a model file stores.
 
-    Formula support (formulaic) plugs in here: it must return an encoder that
-    can re-encode new data and the design matrix. Until then a clear error.
+    Sets ``opts.target`` from the left-hand side. Variables must be columns
+    without missing values (the first missing one is reported by row).
     """
-    raise CLIError("--formula is not supported by this version of logitfit yet; "
-                   "list the columns with --features (string columns are one-hot coded)")
+    import formulaic
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from logitfit._formula_encoding import FormulaEncoding
+    from logitfit.formula import FormulaEncoder
+
+    if opts.features or opts.categorical:
+        raise CLIError("--features and --categorical do not apply with --formula: the formula "
+                       "names the columns (write C(x) for a categorical number column)")
+    if "~" not in opts.formula:
+        raise CLIError(f"--formula needs '~' (target ~ terms); got {opts.formula!r}")
+    lhs, rhs = (part.strip() for part in opts.formula.split("~", 1))
+    lhs = lhs.strip("` ")
+    if opts.target is not None and opts.target != lhs:
+        raise CLIError(f"--target {opts.target!r} differs from the formula's target {lhs!r}")
+    opts.target = lhs
+    names = table.schema.names
+    try:  # the plain variables (names inside transforms such as center(x) are not listed)
+        plain = formulaic.Formula(rhs).required_variables
+    except Exception as err:  # noqa: BLE001 - formulaic's parser raises many types
+        raise CLIError(f"--formula {opts.formula!r} cannot be parsed: {err}") from None
+    for var in sorted({lhs, *plain}):
+        if var not in names:
+            raise DataError(opts.data, f"missing column (the formula uses it); the file has: "
+                            f"{', '.join(names[:20])}", column=var)
+    # every column whose name appears in the formula: a superset of what it reads
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*|`[^`]+`", rhs))
+    variables = [n for n in names if (n in words or f"`{n}`" in words) and n != lhs]
+    types: dict[str, str] = {}
+    for var in [lhs, *variables]:
+        col = table.column(var)
+        if col.null_count:
+            i = pc.index(pc.is_null(col), True).as_py()
+            raise DataError(opts.data, "missing value in a column the formula uses",
+                            row=i + 1, column=var)
+        typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+        types[var] = ("bool" if pa.types.is_boolean(typ) else "int" if pa.types.is_integer(typ)
+                      else "float" if pa.types.is_floating(typ) else "string")
+    frame = table.select([v for v in variables if v != lhs]).to_pandas()
+    encoder = FormulaEncoder(rhs, frame, target=lhs)
+    types = {v: t for v, t in types.items() if v in encoder.spec.required_variables}
+    design = encoder.transform(frame).to_numpy(dtype=np.float64)
+    return FormulaEncoding(encoder, types), np.ascontiguousarray(design)
 
 
-def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray | None, Encoder,
+def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray | None, Any,
                                                     str, list[str] | None]:
     fmt = detect_format(opts.data, opts.fmt)
     if fmt == "libsvm":
@@ -93,7 +136,7 @@ def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray |
         return X, y, None, Encoder.libsvm(X.shape[1], zero_based), fmt, None
     table = read_table(opts.data, fmt=fmt)
     names = table.schema.names
-    if opts.target is None:
+    if opts.target is None and not opts.formula:
         raise CLIError(f"--target is required: name the target column (one of: "
                        f"{', '.join(names[:20])})")
     for col in [opts.target, opts.weight_col, *(opts.features or []), *opts.categorical]:
@@ -170,6 +213,8 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
         penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
         max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback,
     )
+    if encoder.kind == "formula":  # "- 1" / "0 +" in the formula: no intercept
+        model.set_params(fit_intercept=encoder.encoder.has_intercept)
     Xtr = X[train] if len(test) else X
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -382,6 +427,11 @@ def summary_text(m: Any, info: dict[str, Any]) -> Any:
     cats = [c for c in enc.columns if c.kind == "categorical"] if enc.kind == "table" else []
     for c in cats:
         lines.append(f"categorical  {c.name}: levels {list(c.levels)} (reference {c.levels[0]!r})")
+    if enc.kind == "formula":
+        lines.append(f"formula      {enc.formula}")
+        for var, v in enc.variables.items():
+            if v["levels"] is not None:
+                lines.append(f"levels       {var}: {v['levels']}")
     if enc.kind == "libsvm":
         lines.append(f"input        LIBSVM, {enc.n_features} features, "
                      f"{'0' if enc.zero_based else '1'}-based indices")
@@ -434,6 +484,16 @@ def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
 
 
 def _proba(m: Any, X: Any) -> np.ndarray:
+    """Probabilities from design rows (a formula model's design, too: it is already encoded)."""
+    if getattr(m, "formula_encoder_", None) is not None:
+        view = m.__dict__.get("design_view_")
+        if view is None:  # the same coefficients, without the formula step
+            import copy
+
+            view = copy.copy(m)
+            del view.formula_encoder_
+            m.design_view_ = view
+        m = view
     return m.predict_proba(_frame(m, X))
 
 

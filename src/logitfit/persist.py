@@ -6,7 +6,10 @@ A model file is one JSON object (format ``logitfit.model``, version
 
 * ``classes`` with their numpy dtype, ``features`` (design column names),
   ``encoding`` (how data-file columns become design columns, see
-  :class:`logitfit.preprocess.Encoder`) and ``formula`` when one was used;
+  :class:`logitfit.preprocess.Encoder`; for a formula model the formula, the
+  types and training levels of its variables and the state of its stateful
+  transforms, see :class:`logitfit._formula_encoding.FormulaEncoding`) and
+  ``formula`` when one was used;
 * ``coef`` (shape ``(1, p)`` binary or ``(K, p)``) and ``intercept``;
   floats are written with Python's ``repr`` (the shortest string that reads
   back to the same double, at most 17 significant digits), so a loaded
@@ -42,7 +45,10 @@ import numpy as np
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "atomic_write", "load", "save"]
 
 FORMAT = "logitfit.model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Files without a formula encoding are written as version 1, which older
+#: readers load; version 2 added ``encoding.kind == "formula"``.
+_PLAIN_VERSION = 1
 
 #: Constructor parameters that a model file may store (JSON scalars only).
 _PARAM_TYPES: dict[str, tuple[type, ...]] = {
@@ -259,6 +265,13 @@ def to_dict(
     if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ValueError("the model has non-finite coefficients; refusing to save it")
     encoder = encoder if encoder is not None else getattr(model, "encoder_", None)
+    if encoder is None and getattr(model, "formula_encoder_", None) is not None:
+        from logitfit._formula_encoding import FormulaEncoding
+
+        encoder = FormulaEncoding(model.formula_encoder_)
+    is_formula = getattr(encoder, "kind", None) == "formula"
+    if formula is None and is_formula:
+        formula = encoder.formula
     names = getattr(model, "feature_names_in_", None)
     if names is None and encoder is not None:
         names = encoder.feature_names
@@ -271,7 +284,7 @@ def to_dict(
     prior.update(metadata or {})
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if is_formula else _PLAIN_VERSION,
         "logitfit_version": logitfit.__version__,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "estimator": type(model).__name__,
@@ -472,10 +485,12 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
         Fitted: ``coef_``, ``intercept_``, ``classes_``, ``n_features_in_``,
         ``feature_names_in_`` (when fitted with names), ``n_iter_``,
         ``converged_``, ``history_``; plus ``encoder_`` (a
-        :class:`~logitfit.preprocess.Encoder` or None), ``covariance_`` (or
-        None), ``feature_names_`` (design column names), ``formula_`` and
-        ``metadata_`` (the ``training`` record). Its predictions are
-        bit-identical to the saved model's.
+        :class:`~logitfit.preprocess.Encoder`, a
+        :class:`~logitfit._formula_encoding.FormulaEncoding` or None),
+        ``formula_encoder_`` for a formula model (so it predicts from raw data
+        frames), ``covariance_`` (or None), ``feature_names_`` (design column
+        names), ``formula_`` and ``metadata_`` (the ``training`` record). Its
+        predictions are bit-identical to the saved model's.
 
     Raises
     ------
@@ -525,8 +540,13 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
         from logitfit.preprocess import Encoder
 
         try:
-            encoder = Encoder.from_dict(encoding)
-        except ValueError as err:
+            if encoding.get("kind") == "formula":
+                from logitfit._formula_encoding import FormulaEncoding
+
+                encoder = FormulaEncoding.from_dict(encoding)
+            else:
+                encoder = Encoder.from_dict(encoding)
+        except (ValueError, TypeError, KeyError) as err:
             raise ModelFileError(spath, f"field 'encoding' is malformed: {err}") from None
         if encoder.n_features != n_features:
             raise c.fail("encoding", f"describes {encoder.n_features} features, the model has "
@@ -554,6 +574,8 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
     if isinstance(fit.get("objective"), (int, float)) and not isinstance(fit.get("objective"), bool):
         model.objective_ = float(fit["objective"])
     model.encoder_ = encoder
+    if getattr(encoder, "kind", None) == "formula":  # predicts from raw data frames
+        model.formula_encoder_ = encoder.encoder
     model.covariance_ = covariance
     model.feature_names_ = list(names) if names is not None else [
         f"x{j}" for j in range(n_features)]
