@@ -94,6 +94,12 @@ def scale_block(block: Block, class_multiplier: np.ndarray) -> Block:
 
 
 def _apply(kernel: BlockKernel, block: Block, *args: Any) -> tuple:
+    X = block.X
+    if isinstance(X, np.ndarray) and X.ctypes.data % ALIGN:
+        # A copy of the block that another worker received over the network
+        # lands at an arbitrary address, and some BLAS builds round
+        # differently there: realign so every worker computes the same bits.
+        block = block._replace(X=_aligned_copy(X, X.dtype))
     return tuple(kernel(block, *args))
 
 
