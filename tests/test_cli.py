@@ -330,3 +330,50 @@ def test_formula_fit_predict_evaluate_summary_report(tmp_path):
     proc = run("predict", model, tmp_path / "bad.parquet", "-o", tmp_path / "q.csv", ok=False)
     err = proc.stderr.decode()
     assert proc.returncode == 2 and "'mars'" in err and "row 1" in err and "'region'" in err
+
+
+# --------------------------------------------------------------------------
+# beyond memory: streaming from disk, a Dask cluster
+# --------------------------------------------------------------------------
+
+SCALE_TOL = 1e-8  # the same objective minimised block by block: equal to solver tolerance
+
+
+@pytest.fixture(scope="module")
+def big_parquet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("scale")
+    pq.write_table(example_table(6000, seed=21), d / "d.parquet", row_group_size=1000)
+    run("fit", d / "d.parquet", "-t", "y", "--features", "income,age,score", "-o", d / "mem.json",
+        "-q", "--tol", "1e-10")
+    return d
+
+
+def test_streaming_fit_forced_by_memory_limit_equals_in_memory(big_parquet):
+    d = big_parquet
+    out = run("fit", d / "d.parquet", "-t", "y", "--features", "income,age,score",
+              "--memory-limit", "20KB", "--tol", "1e-10", "-o", d / "s.json").stdout.decode()
+    assert "(streamed from disk)" in out
+    s, m = load(d / "s.json"), load(d / "mem.json")
+    assert s.metadata_["fitted_by"] == "stream" and m.metadata_["fitted_by"] == "memory"
+    np.testing.assert_allclose(s.coef_, m.coef_, rtol=SCALE_TOL)
+    np.testing.assert_allclose(s.intercept_, m.intercept_, rtol=SCALE_TOL)
+    assert s.metadata_["n_train"] == 6000
+    proc = run("fit", d / "d.parquet", "-t", "y", "--memory-limit", "20KB", "--holdout", "0.2",
+               ok=False)
+    assert proc.returncode == 2 and b"--holdout" in proc.stderr and b"--memory-limit" in proc.stderr
+
+
+def test_scheduler_fit_on_local_cluster(big_parquet):
+    from distributed import LocalCluster
+
+    d = big_parquet
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                      dashboard_address=":0") as cluster:
+        out = run("fit", d / "d.parquet", "-t", "y", "--features", "income,age,score",
+                  "--scheduler", cluster.scheduler_address, "--tol", "1e-10",
+                  "-o", d / "k.json").stdout.decode()
+    assert "(on the Dask cluster)" in out
+    k, m = load(d / "k.json"), load(d / "mem.json")
+    assert k.metadata_["fitted_by"] == "dask"
+    np.testing.assert_allclose(k.coef_, m.coef_, rtol=SCALE_TOL)
+    np.testing.assert_allclose(k.intercept_, m.intercept_, rtol=SCALE_TOL)

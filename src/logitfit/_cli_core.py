@@ -55,6 +55,8 @@ class FitOptions:
     holdout: float = 0.0
     seed: int = 0
     fmt: str | None = None
+    scheduler: str | None = None
+    memory_limit: str | None = None
 
 
 @dataclass
@@ -71,6 +73,7 @@ class FitResult:
     covariance: np.ndarray | None
     warnings: list[str]
     fmt: str
+    fitted_by: str = "memory"  # or "stream" (from disk, bounded memory) or "dask"
 
 
 def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
@@ -195,10 +198,43 @@ def _frame(model_or_names: Any, X: Any) -> Any:
     return pd.DataFrame(X, columns=list(names), copy=False)
 
 
-def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
-    """Read ``opts.data``, fit, score the holdout: everything ``logitfit fit`` does but print."""
+def new_model(opts: FitOptions, callback: Any = None) -> Any:
+    """The unfitted estimator ``opts`` describe."""
     from logitfit.estimator import LogisticRegression
 
+    penalty = None if opts.penalty in (None, "none", "None") else opts.penalty
+    return LogisticRegression(
+        penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
+        max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback,
+    )
+
+
+def fit_recording_warnings(model: Any, fit: Any) -> tuple[float, list[str]]:
+    """Run ``fit()``; return its seconds and logitfit's warnings (also printed to stderr)."""
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    seconds = time.perf_counter() - t0
+    model.callback = None
+    msgs = [str(w.message) for w in caught if issubclass(w.category, Warning)
+            and "logitfit" in type(w.message).__module__]
+    for m in msgs:
+        print(f"logitfit: warning: {m}", file=sys.stderr)
+    return seconds, msgs
+
+
+def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
+    """Read ``opts.data``, fit, score the holdout: everything ``logitfit fit`` does but print.
+
+    With ``opts.scheduler`` the fit runs on that Dask cluster; when the data
+    exceed ``opts.memory_limit`` it streams from disk (:mod:`logitfit._cli_scale`).
+    """
+    from logitfit import _cli_scale
+
+    mode = _cli_scale.mode(opts)
+    if mode is not None:
+        return _cli_scale.fit_scaled(mode, opts, callback)
     X, y, sw, encoder, fmt, names = _load_training_data(opts)
     classes = np.unique(y)
     if len(classes) < 2:
@@ -208,25 +244,13 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     train, test = _split_rows(y, opts.holdout, opts.seed)
     if len(np.unique(y[train])) < 2:
         raise DataError(opts.data, "the training part has one class only; lower --holdout")
-    penalty = None if opts.penalty in (None, "none", "None") else opts.penalty
-    model = LogisticRegression(
-        penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
-        max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback,
-    )
+    model = new_model(opts, callback)
     if encoder.kind == "formula":  # "- 1" / "0 +" in the formula: no intercept
         model.set_params(fit_intercept=encoder.encoder.has_intercept)
     Xtr = X[train] if len(test) else X
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(_frame(names, Xtr), y[train] if len(test) else y,
-                  sample_weight=None if sw is None else sw[train])
-    seconds = time.perf_counter() - t0
-    model.callback = None
-    msgs = [str(w.message) for w in caught if issubclass(w.category, Warning)
-            and "logitfit" in type(w.message).__module__]
-    for m in msgs:
-        print(f"logitfit: warning: {m}", file=sys.stderr)
+    seconds, msgs = fit_recording_warnings(model, lambda: model.fit(
+        _frame(names, Xtr), y[train] if len(test) else y,
+        sample_weight=None if sw is None else sw[train]))
     metrics = None
     if len(test):
         from logitfit.metrics import classification_report
@@ -272,6 +296,7 @@ def save_model(result: FitResult, path: Path) -> None:
         "class_weight": o.class_weight,
         "holdout": o.holdout,
         "seed": o.seed,
+        "fitted_by": result.fitted_by,
         "n_train": result.n_train,
         "n_holdout": result.n_holdout,
         "fit_seconds": round(result.seconds, 6),

@@ -37,10 +37,6 @@ except ImportError:  # pragma: no cover - depends on what is installed
 if explain_app is not None:  # pragma: no cover
     app.add_typer(explain_app, name="explain")
 
-#: Hook for a ``--scheduler`` option (Dask): a callable taking the option value,
-#: set by the module that adds distributed fitting; ``None`` hides the option.
-SCHEDULER_HOOK: Any = None
-
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="Input format: csv, tsv, parquet, feather, libsvm "
                              "(default: from the extension or content).")]
@@ -109,6 +105,11 @@ def fit(
     seed: Annotated[int, typer.Option(help="Seed of the holdout split.")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model file to write "
                                                 "(JSON).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Fit on this Dask cluster "
+                                                  "(tcp://host:8786); workers read DATA.")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="Memory budget, e.g. 2GB (default "
+                                                     "1GiB): larger data are fitted by "
+                                                     "streaming from disk.")] = None,
     fmt: FormatOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -116,13 +117,14 @@ def fit(
     """Fit a logistic regression to a data file and save the model.
 
     Prints the coefficient table (with standard errors when available) and,
-    with --holdout, metrics on the held-out rows.
+    with --holdout, metrics on the held-out rows. Data larger than the memory
+    budget are fitted by streaming (numeric features, no holdout).
     """
     opts = core.FitOptions(
         data=data, target=target, features=_split(features), formula=formula,
         categorical=_split(categorical) or [], penalty=penalty, alpha=alpha, solver=solver,
         tol=tol, max_iter=max_iter, class_weight=class_weight, weight_col=weight_col,
-        holdout=holdout, seed=seed, fmt=fmt,
+        holdout=holdout, seed=seed, fmt=fmt, scheduler=scheduler, memory_limit=memory_limit,
     )
     progress = _Progress(enabled=not (quiet or as_json))
     try:
@@ -189,7 +191,9 @@ def _print_fit(result: core.FitResult, output: Path | None) -> None:
     status = "converged" if model.converged_ else "did NOT converge"
     out.print(f"\nsolver {getattr(model, 'solver_', model.solver)}: {status} in "
               f"{model.n_iter_} iterations ({result.seconds:.2f} s); "
-              f"{result.n_train} training rows")
+              f"{result.n_train} training rows"
+              + {"stream": " (streamed from disk)", "dask": " (on the Dask cluster)"}.get(
+                  result.fitted_by, ""))
     if result.holdout_metrics is not None:
         out.print(f"\nheld-out metrics ({result.n_holdout} rows):")
         out.print(core.metrics_text(result.holdout_metrics, brief=True))
