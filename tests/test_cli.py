@@ -286,21 +286,29 @@ FORMULA = "y ~ np.log(income) + age + C(region) + center(score) + C(band)"
 FIT_TOL = 1e-10  # the command and the library run the same solver on the same design
 
 
-def test_formula_fit_predict_evaluate_summary_report(tmp_path):
+def _formula_table(rows, seed):
+    t = example_table(rows, seed=seed)
+    return t.append_column("band", pa.array(t["age"].to_numpy() // 20))  # int levels 0..3
+
+
+@pytest.fixture(scope="module")
+def formula_model(tmp_path_factory):
+    d = tmp_path_factory.mktemp("formula")
+    train, test = _formula_table(500, 11), _formula_table(200, 12)
+    pc.write_csv(train, d / "train.csv")
+    pq.write_table(test, d / "test.parquet")
+    out = json.loads(run("fit", d / "train.csv", "--formula", FORMULA, "-o", d / "f.json",
+                         "--json").stdout)
+    return d, out, train, test
+
+
+def test_formula_fit_predict(formula_model):
     import pandas as pd
 
     from logitfit import LogisticRegression
 
-    def table(rows, seed):
-        t = example_table(rows, seed=seed)
-        return t.append_column("band", pa.array(t["age"].to_numpy() // 20))  # int levels 0..3
-
-    train, test = table(500, 11), table(200, 12)
-    pc.write_csv(train, tmp_path / "train.csv")
-    pq.write_table(test, tmp_path / "test.parquet")
-    model = tmp_path / "f.json"
-    out = json.loads(run("fit", tmp_path / "train.csv", "--formula", FORMULA, "-o", model,
-                         "--json").stdout)
+    d, out, train, test = formula_model
+    model = d / "f.json"
     terms = [r["term"] for r in out["coefficients"]]
     assert "C(region)[T.west]" in terms and "C(band)[T.3]" in terms and "np.log(income)" in terms
     # oracle 1: the library's own formula fit on the same rows
@@ -309,27 +317,33 @@ def test_formula_fit_predict_evaluate_summary_report(tmp_path):
     np.testing.assert_allclose(m.coef_, lib.coef_, rtol=0, atol=FIT_TOL)
     assert m.formula_ == FORMULA and m.metadata_["target"] == "y"
     # oracle 2: streamed predictions equal the loaded model on the raw frame, bit for bit
-    run("predict", model, tmp_path / "test.parquet", "-o", tmp_path / "p.parquet", "--proba",
+    run("predict", model, d / "test.parquet", "-o", d / "p.parquet", "--proba",
         "--keep", "region", "--batch-rows", "64")
-    got = pq.read_table(tmp_path / "p.parquet")
+    got = pq.read_table(d / "p.parquet")
     expected = m.predict_proba(pd.DataFrame(test.to_pandas()))
     assert np.array_equal(np.column_stack([got["proba_0"], got["proba_1"]]), expected)
     assert got["region"].to_pylist() == test["region"].to_pylist()
-    ev = json.loads(run("evaluate", model, tmp_path / "test.parquet", "--json").stdout)
+    # an unseen level is reported by file row and column
+    bad = test.set_column(test.column_names.index("region"), "region",
+                          pa.array(["mars"] + test["region"].to_pylist()[1:]))
+    pq.write_table(bad, d / "bad.parquet")
+    proc = run("predict", model, d / "bad.parquet", "-o", d / "q.csv", ok=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "'mars'" in err and "row 1" in err and "'region'" in err
+
+
+@pytest.mark.slow
+def test_formula_evaluate_summary_report(formula_model):
+    d, _, _, test = formula_model
+    model = d / "f.json"
+    ev = json.loads(run("evaluate", model, d / "test.parquet", "--json").stdout)
     assert ev["n"] == 200
     info = json.loads(run("summary", model, "--json").stdout)
     assert info["formula"] == FORMULA and info["encoding"]["kind"] == "formula"
     assert "levels       region: ['east', 'north', 'south', 'west']" in \
         run("summary", model).stdout.decode()
-    run("report", model, tmp_path / "test.parquet", "-o", tmp_path / "r.html", "-q")
-    assert "<html" in (tmp_path / "r.html").read_text()[:500].lower()
-    # an unseen level is reported by file row and column
-    bad = test.set_column(test.column_names.index("region"), "region",
-                          pa.array(["mars"] + test["region"].to_pylist()[1:]))
-    pq.write_table(bad, tmp_path / "bad.parquet")
-    proc = run("predict", model, tmp_path / "bad.parquet", "-o", tmp_path / "q.csv", ok=False)
-    err = proc.stderr.decode()
-    assert proc.returncode == 2 and "'mars'" in err and "row 1" in err and "'region'" in err
+    run("report", model, d / "test.parquet", "-o", d / "r.html", "-q")
+    assert "<html" in (d / "r.html").read_text()[:500].lower()
 
 
 # --------------------------------------------------------------------------
@@ -377,3 +391,30 @@ def test_scheduler_fit_on_local_cluster(big_parquet):
     assert k.metadata_["fitted_by"] == "dask"
     np.testing.assert_allclose(k.coef_, m.coef_, rtol=SCALE_TOL)
     np.testing.assert_allclose(k.intercept_, m.intercept_, rtol=SCALE_TOL)
+
+
+MNL_COEF_TOL = 1e-5  # both fits stop at a gradient tolerance; coefficients agree to this
+MNL_SE_RTOL = 1e-4   # standard errors from the same information matrix at those estimates
+
+
+def test_multiclass_standard_errors_match_statsmodels(tmp_path):
+    import statsmodels.api as sm
+
+    t = example_table(600, n_classes=3, seed=8).select(["age", "score", "y"])
+    pc.write_csv(t, tmp_path / "d.csv")
+    model = tmp_path / "m.json"
+    out = json.loads(run("fit", tmp_path / "d.csv", "-t", "y", "--tol", "1e-10", "-o", model,
+                         "--json").stdout)
+    rows = out["coefficients"]
+    assert {r["reference"] for r in rows} == {0} and {r["class"] for r in rows} == {1, 2}
+    X = sm.add_constant(np.column_stack([t["age"].to_numpy(), t["score"].to_numpy()]))
+    ref = sm.MNLogit(t["y"].to_numpy(), X).fit(method="newton", tol=1e-12, disp=0)
+    for k, cls in enumerate((1, 2)):  # statsmodels: columns are classes 1.., rows const, age, score
+        got = [r for r in rows if r["class"] == cls]
+        assert [r["term"] for r in got] == ["(intercept)", "age", "score"]
+        np.testing.assert_allclose([r["coef"] for r in got], ref.params[:, k], atol=MNL_COEF_TOL)
+        np.testing.assert_allclose([r["se"] for r in got], ref.bse[:, k], rtol=MNL_SE_RTOL)
+    m = load(model)
+    assert m.covariance_.shape == (6, 6)
+    text = run("summary", model).stdout.decode()
+    assert "vs class 0" in text and "std err" in text

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from logitfit.io import DataError, detect_format, iter_batches, iter_libsvm, read_libsvm, read_table
-from logitfit.persist import atomic_path, load, save
+from logitfit.persist import SavedModel, atomic_path, load, load_predictor, save
 from logitfit.preprocess import Column, Encoder, target_values
 from logitfit.report import coefficient_rows
 
@@ -266,19 +266,22 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
 def model_covariance(model: Any) -> np.ndarray | None:
     """The (nonrobust) parameter covariance from :mod:`logitfit.inference`, or None.
 
-    Binary models only: their parameters ``[w_1..w_p, b]`` are the model
-    file's coefficients (multinomial inference uses a reference-class
-    parameterisation that the coefficient table does not show).
+    Binary: of ``[w_1..w_p, b]``, the model file's coefficients. Multinomial
+    (K classes): of the contrasts with the first class, ``B_k - B_0`` for
+    k = 1..K-1, each ``[w_1..w_p, b]`` (the softmax coefficients themselves
+    are identified only up to a common shift);
+    :func:`logitfit.report.coefficient_rows` recognises it by its shape.
     """
-    if np.atleast_2d(model.coef_).shape[0] != 1 or getattr(model, "penalty", None) == "l1":
+    if getattr(model, "penalty", None) == "l1":
         return None
     try:
         from logitfit.inference import Inference
 
-        cov = np.asarray(Inference(model).cov_params(), dtype=np.float64)
+        cov = np.asarray(Inference(model, ref_class=0).cov_params(), dtype=np.float64)
     except Exception:  # noqa: BLE001 - inference is optional (e.g. singular information)
         return None
-    q = model.coef_.shape[1] + int(model.fit_intercept)
+    K = np.atleast_2d(model.coef_).shape[0]
+    q = (model.coef_.shape[1] + int(model.fit_intercept)) * (1 if K == 1 else K - 1)
     if cov.shape != (q, q) or not np.all(np.isfinite(cov)):
         return None
     return cov
@@ -375,6 +378,8 @@ def coefficient_table(model: Any, names: list[str], cov: np.ndarray | None) -> A
             line += [_fmt(r[k]) for k in ("se", "z", "p", "ci_low", "ci_high")]
         body.append(line)
     title = "coefficients" if multi else f"coefficients (log-odds of class {rows[0]['class']!r})"
+    if rows and "reference" in rows[0]:
+        title = f"coefficients (log-odds of each class vs class {rows[0]['reference']!r})"
     return _table(title, cols, body)
 
 
@@ -409,6 +414,19 @@ def _py(a: Any) -> list:
 def load_model(path: Path) -> Any:
     """:func:`logitfit.persist.load`, with an encoder always set."""
     m = load(path)
+    if m.encoder_ is None:
+        m.encoder_ = Encoder("table", tuple(Column(n, "numeric") for n in m.feature_names_),
+                             len(m.feature_names_))
+    return m
+
+
+def load_scorer(path: Path) -> SavedModel:
+    """The model file's coefficients and encoding, without the estimator.
+
+    ``predict`` and ``evaluate`` need no scikit-learn or pandas (about 110 MB
+    of the process's memory); :func:`_proba` scores design rows from it.
+    """
+    m = load_predictor(path)
     if m.encoder_ is None:
         m.encoder_ = Encoder("table", tuple(Column(n, "numeric") for n in m.feature_names_),
                              len(m.feature_names_))
@@ -510,6 +528,14 @@ def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
 
 def _proba(m: Any, X: Any) -> np.ndarray:
     """Probabilities from design rows (a formula model's design, too: it is already encoded)."""
+    if isinstance(m, SavedModel):  # LogisticRegression.predict_proba's arithmetic, op for op
+        from logitfit import _numerics
+
+        Z = np.asarray(X @ m.coef_.T.astype(X.dtype, copy=False), dtype=np.float64) + m.intercept_
+        if Z.shape[1] == 1:
+            z = Z[:, 0]
+            return np.column_stack([_numerics.sigmoid(-z), _numerics.sigmoid(z)])
+        return _numerics.softmax(Z)
     if getattr(m, "formula_encoder_", None) is not None:
         view = m.__dict__.get("design_view_")
         if view is None:  # the same coefficients, without the formula step

@@ -27,11 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
-    import scipy.sparse as sp
 
 __all__ = [
     "DataError",
@@ -52,7 +49,10 @@ STDIN = "-"
 #: that per-batch overhead (validation, a BLAS call) is negligible.
 BATCH_ROWS = 65_536
 #: Bytes per CSV read block in the streaming reader (pyarrow's unit of work).
-CSV_BLOCK_BYTES = 1 << 22
+#: pyarrow reads up to 32 blocks ahead on its I/O thread, so this sets most of
+#: ``logitfit predict``'s memory: 4 MB blocks held 130 MB of read-ahead, 1 MB
+#: blocks 34 MB, at the same speed (docs/cli.md).
+CSV_BLOCK_BYTES = 1 << 20
 
 _COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 _EXTENSIONS = {
@@ -582,103 +582,5 @@ def iter_batches(
         src.close()
 
 
-# --------------------------------------------------------------------------
-# LIBSVM / svmlight
-# --------------------------------------------------------------------------
-
-
-def _libsvm_error(path: str, lines: Sequence[bytes], first_line: int) -> DataError:
-    for k, ln in enumerate(lines):
-        s = ln.split(b"#", 1)[0].strip()
-        if not s:
-            continue
-        toks = s.split()
-        bad = None
-        if not _is_number(toks[0].decode("utf-8", "replace")):
-            bad = f"label {toks[0].decode('utf-8', 'replace')!r} is not a number"
-        for t in toks[1:]:
-            if bad:
-                break
-            if t.startswith(b"qid:"):
-                continue
-            idx, _, val = t.partition(b":")
-            if not idx.isdigit() or not _is_number(val.decode("utf-8", "replace")):
-                bad = f"malformed feature {t.decode('utf-8', 'replace')!r} (expected index:value)"
-        if bad:
-            return DataError(path, bad, line=first_line + k, row=first_line + k)
-    return DataError(path, "malformed LIBSVM data")
-
-
-def _parse_libsvm(path: str, data: bytes, first_line: int, n_features: int | None,
-                  zero_based: bool | str) -> tuple[sp.csr_matrix, np.ndarray]:
-    from sklearn.datasets import load_svmlight_file
-
-    try:
-        X, y = load_svmlight_file(io.BytesIO(data), n_features=n_features, zero_based=zero_based,
-                                  dtype=np.float64)
-    except ValueError as err:
-        lines = data.splitlines()
-        if "n_features" in str(err) or "larger than" in str(err):
-            raise DataError(path, f"a feature index is beyond the model's {n_features} "
-                            "features") from None
-        raise _libsvm_error(path, lines, first_line) from None
-    return X.tocsr(), y
-
-
-def read_libsvm(
-    path: str | os.PathLike,
-    *,
-    n_features: int | None = None,
-    zero_based: bool | str = "auto",
-) -> tuple[sp.csr_matrix, np.ndarray, bool]:
-    """Read a LIBSVM/svmlight file (optionally gzip/zstd) into CSR, kept sparse.
-
-    Returns
-    -------
-    X : scipy.sparse.csr_matrix, shape (n_samples, n_features)
-    y : ndarray, shape (n_samples,)
-        The labels as written (float).
-    zero_based : bool
-        Whether feature indices start at 0 (detected when ``"auto"``).
-    """
-    spath = str(path)
-    if spath != STDIN:
-        detect_format(spath, "libsvm")
-        if Path(spath).stat().st_size == 0:
-            raise DataError(spath, "the file is empty")
-    with _open_stream(spath) as f:
-        data = f.read()
-    if not data.strip():
-        raise DataError(spath, "the file is empty")
-    if zero_based == "auto":
-        zero_based = bool(re.search(rb"(^|\s)0:", data))
-    X, y = _parse_libsvm(spath, data, 1, n_features, zero_based)
-    return X, y, bool(zero_based)
-
-
-def iter_libsvm(
-    path: str | os.PathLike,
-    *,
-    n_features: int,
-    zero_based: bool,
-    batch_rows: int = BATCH_ROWS,
-) -> Iterator[tuple[sp.csr_matrix, np.ndarray]]:
-    """Stream a LIBSVM file in chunks of ``batch_rows`` lines as (CSR, labels)."""
-    spath = str(path)
-    line_no = 1
-    pending: list[bytes] = []
-    carry = b""  # a line cut at the end of a chunk, completed by the next chunk
-    with _open_stream(spath) as raw:
-        done = False
-        while not done:
-            chunk = raw.read(CSV_BLOCK_BYTES)
-            done = not chunk
-            lines = (carry + chunk).splitlines(keepends=True)
-            carry = lines.pop() if lines and not done and not lines[-1].endswith(b"\n") else b""
-            pending.extend(lines)
-            while len(pending) >= batch_rows or (done and pending):
-                batch, pending = pending[:batch_rows], pending[batch_rows:]
-                data = b"".join(batch)
-                if data.strip():
-                    yield _parse_libsvm(spath, data, line_no, n_features, zero_based)
-                line_no += len(batch)
+# LIBSVM / svmlight files live in their own module; re-exported here.
+from logitfit._libsvm import iter_libsvm, read_libsvm  # noqa: E402

@@ -42,7 +42,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "atomic_write", "load", "save"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "atomic_write", "load",
+           "load_predictor", "save"]
 
 FORMAT = "logitfit.model"
 FORMAT_VERSION = 2
@@ -497,11 +498,39 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
     ModelFileError
         A missing, truncated, corrupted, hand-edited or newer-version file.
     """
-    spath = str(path)
+    return _load(str(path), verify, estimator=True)
+
+
+class SavedModel:
+    """The fitted state of a model file without the estimator (what :func:`load_predictor` gives).
+
+    Attributes as :func:`load` sets them (``coef_``, ``intercept_``,
+    ``classes_``, ``encoder_``, ``feature_names_``, ``metadata_``,
+    ``model_file_``, ...) plus ``params`` (the stored constructor parameters).
+    Reading it needs neither scikit-learn nor pandas: ``logitfit predict``
+    uses it to keep its memory small.
+    """
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = dict(params)
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def load_predictor(path: str | os.PathLike, *, verify: bool = True) -> SavedModel:
+    """Like :func:`load`, but a :class:`SavedModel` (same checks, no estimator import).
+
+    Probabilities follow from ``coef_`` and ``intercept_`` as
+    :meth:`LogisticRegression.predict_proba` computes them; a formula model's
+    ``encoder_.transform`` gives its design matrix.
+    """
+    return _load(str(path), verify, estimator=False)
+
+
+def _load(spath: str, verify: bool, *, estimator: bool) -> Any:
     doc = read_document(spath, verify=verify)
     c = _Check(spath)
-    from logitfit.estimator import LogisticRegression
-
     est_name = c.get(doc, "estimator", (str,))
     if est_name != "LogisticRegression":
         raise c.fail("estimator", f"names an unknown estimator {est_name!r}")
@@ -513,8 +542,13 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
             raise c.fail(f"params.{k}", "must not be a boolean")
         if not isinstance(v, _PARAM_TYPES[k]):
             raise c.fail(f"params.{k}", f"must be {_names(_PARAM_TYPES[k])}")
-    known = LogisticRegression().get_params(deep=False)
-    model = LogisticRegression(**{k: v for k, v in params.items() if k in known})
+    if estimator:
+        from logitfit.estimator import LogisticRegression
+
+        known = LogisticRegression().get_params(deep=False)
+        model = LogisticRegression(**{k: v for k, v in params.items() if k in known})
+    else:
+        model = SavedModel(params)
 
     classes_doc = c.get(doc, "classes", (dict,))
     classes = _load_classes(c, classes_doc)
@@ -574,7 +608,7 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
     if isinstance(fit.get("objective"), (int, float)) and not isinstance(fit.get("objective"), bool):
         model.objective_ = float(fit["objective"])
     model.encoder_ = encoder
-    if getattr(encoder, "kind", None) == "formula":  # predicts from raw data frames
+    if estimator and getattr(encoder, "kind", None) == "formula":  # predicts from raw frames
         model.formula_encoder_ = encoder.encoder
     model.covariance_ = covariance
     model.feature_names_ = list(names) if names is not None else [

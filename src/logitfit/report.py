@@ -38,7 +38,11 @@ def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> li
     """One row per parameter: class, term, coef, and se/z/p/95% CI when ``cov`` fits.
 
     ``cov`` orders the parameters as the estimator does: for each class (one
-    for a binary model) the feature coefficients, then the intercept.
+    for a binary model) the feature coefficients, then the intercept. For a
+    model of K > 2 classes, a ``cov`` of K-1 classes' parameters is that of
+    the contrasts with the first class (:class:`logitfit.inference.Inference`
+    with ``ref_class=0``): the rows are then ``B_k - B_0`` for k = 1..K-1,
+    each with ``"reference"`` (the first class) and its standard error.
     """
     from scipy import stats
 
@@ -49,16 +53,24 @@ def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> li
     K, p = coef.shape
     q = p + int(fit_icpt)
     se = None
+    reference = None
     if cov is not None and np.shape(cov) == (K * q, K * q):
         se = np.sqrt(np.clip(np.diag(cov), 0, None)).reshape(K, q)
+    elif K > 1 and cov is not None and np.shape(cov) == ((K - 1) * q, (K - 1) * q):
+        se = np.sqrt(np.clip(np.diag(cov), 0, None)).reshape(K - 1, q)
+        coef, icpt = coef[1:] - coef[0], icpt[1:] - icpt[0]
+        reference, classes = classes[0], classes[1:]
+        K -= 1
     rows = []
     for k in range(K):
-        label = classes[1] if K == 1 else classes[k]
+        label = classes[1] if K == 1 and reference is None else classes[k]
         terms = (["(intercept)"] if fit_icpt else []) + list(names)
         vals = ([icpt[k]] if fit_icpt else []) + list(coef[k])
         ses = None if se is None else ([se[k, p]] if fit_icpt else []) + list(se[k, :p])
         for j, (term, b) in enumerate(zip(terms, vals, strict=True)):
             row: dict[str, Any] = {"class": label, "term": term, "coef": float(b)}
+            if reference is not None:
+                row["reference"] = reference
             if ses is not None:
                 s = float(ses[j])
                 z = float(b / s) if s > 0 else float("nan")
@@ -157,17 +169,22 @@ def build_report(
     has_se = bool(rows) and "se" in rows[0]
     header = ["class", "term", "coef"] + (["std err", "z", "P>|z|", "[0.025", "0.975]"]
                                           if has_se else [])
-    body = [[r["class"], r["term"], r["coef"]]
+    body = [[f"{r['class']} vs {r['reference']}" if "reference" in r else r["class"], r["term"],
+             r["coef"]]
             + ([r["se"], r["z"], r["p"], r["ci_low"], r["ci_high"]] if has_se else [])
             for r in rows]
     parts.append("<h2>Coefficients</h2>" + _table(header, body))
     figs = []
-    for k in range(coef.shape[0]):
-        sel = [r for r in rows if r["term"] != "(intercept)"][k * p:(k + 1) * p]
+    groups: dict[str, list[dict]] = {}  # one plot per class (or per contrast with the reference)
+    for r in rows:
+        label = f"{r['class']} vs {r['reference']}" if "reference" in r else str(r["class"])
+        groups.setdefault(label, []).append(r)
+    for label, grp in groups.items():
+        sel = [r for r in grp if r["term"] != "(intercept)"]
+        icpt = [r["coef"] for r in grp if r["term"] == "(intercept)"]
         se = np.array([r["se"] for r in sel]) if has_se else None
-        fig = plots.plot_coefficients(coef[k], names, se, intercept=float(
-            np.atleast_1d(model.intercept_)[k]))
-        label = classes[1] if coef.shape[0] == 1 else classes[k]
+        fig = plots.plot_coefficients(np.array([r["coef"] for r in sel]), names, se,
+                                      intercept=icpt[0] if icpt else None)
         fig.axes[0].set_title(f"{fig.axes[0].get_title()} - class {label}")
         figs.append(_fig(fig, f"coefficients, class {label}"))
     if not has_se:
