@@ -244,3 +244,32 @@ def test_registry_and_unknown_solver():
         minimize(obj, obj.zero(), "bfgs")
     res = minimize(obj, obj.zero(), "auto", SolverOptions(tol=1e-8), n_samples=400)
     assert res.solver == "newton" and res.converged
+
+
+# ----------------------------------------------------- sub-sampled Hessian
+
+SUBSAMPLE_AGREEMENT = 1e-8  # same optimum: the stopping test uses the exact gradient
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_subsampled_hessian_newton_reaches_the_exact_optimum(n_classes, monkeypatch):
+    import logitfit.loss as loss_module
+
+    # a small row target so that this test's data are "tall": every 4th block
+    monkeypatch.setattr(loss_module, "HESSIAN_MIN_ROWS", 1500)
+    monkeypatch.setattr(loss_module, "HESSIAN_ROWS_PER_PARAM", 1)
+    rng = np.random.default_rng(11)
+    n, p = 6000, 5
+    X = rng.standard_normal((n, p))
+    y = rng.integers(0, n_classes, n).astype(float if n_classes == 2 else np.intp)
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(n), rows_per_block=512), n_classes, alpha=1e-3)
+    assert obj.hessian_block_stride() == 4
+    f_sub, g_sub, H_sub = obj.value_grad_hess(obj.zero() + 0.1, subsample=True)
+    f, g, H = obj.value_grad_hess(obj.zero() + 0.1)
+    assert f_sub == f and np.array_equal(g_sub, g)  # value and gradient stay exact
+    assert not np.allclose(H_sub, H, rtol=1e-12)  # the Hessian really is estimated
+    np.testing.assert_allclose(H_sub, H, rtol=0.2, atol=0.02)
+    exact = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-11, subsample_hessian=False))
+    sub = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-11))
+    assert exact.converged and sub.converged
+    np.testing.assert_allclose(sub.x, exact.x, rtol=SUBSAMPLE_AGREEMENT, atol=SUBSAMPLE_AGREEMENT)

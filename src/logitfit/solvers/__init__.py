@@ -84,6 +84,9 @@ class SolverOptions:
     batch_size: int = 256
     sgd_method: str = "adam"  # "adam" or "momentum"
     momentum: float = 0.9
+    # newton: Hessian from a subset of rows on tall data (LogisticObjective.hessian_block_stride);
+    # False forces the exact Hessian every iteration.
+    subsample_hessian: bool = True
     # Non-smooth part (L1 / elastic net / grouped, box bounds) for the cd and
     # prox solvers: a logitfit.penalties.L1Penalty; None means smooth only.
     penalty: Any = None

@@ -61,7 +61,14 @@ def newton_direction(H: np.ndarray, g: np.ndarray, null: np.ndarray | None = Non
 def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> SolverResult:
     max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     x = x0
-    f, g, H = objective.value_grad_hess(x)
+    # Tall data: the Hessian from an evenly spread subset of rows (the objective
+    # decides how many); value and gradient, hence the convergence test, stay exact.
+    sub = options.subsample_hessian and hasattr(objective, "hessian_block_stride")
+
+    def vgh(x):
+        return objective.value_grad_hess(x, subsample=True) if sub else objective.value_grad_hess(x)
+
+    f, g, H = vgh(x)
     gn = gnorm(g)
     rec = Recorder("newton", options, f, gn)
     null_space = getattr(objective, "null_space", None)
@@ -74,7 +81,7 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
         slope = float(g @ d)
         # The full Newton step is nearly always accepted: evaluate J, g and H
         # there in one pass, and fall back to value-only backtracking if not.
-        f1, g1, H1 = objective.value_grad_hess(x + d)
+        f1, g1, H1 = vgh(x + d)
         if np.isfinite(f1) and f1 <= f + ARMIJO_C * slope + armijo_slack(f):
             t = 1.0
         else:
@@ -83,7 +90,7 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
                 message = "line search found no decrease: the objective is flat to rounding"
                 break
             t = found[0]
-            f1, g1, H1 = objective.value_grad_hess(x + t * d)
+            f1, g1, H1 = vgh(x + t * d)
         step = t * float(np.linalg.norm(d))
         x = x + t * d
         f, g, H = f1, g1, H1
