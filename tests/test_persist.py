@@ -229,3 +229,20 @@ def test_formula_encoding_edits_refused(tmp_path):
 
     with pytest.raises(ModelFileError, match="encoding"):
         load(_edit(path, tmp_path, bad_state))
+
+
+def test_load_predictor_same_state_without_estimator_imports(saved):
+    import subprocess
+    import sys
+
+    from logitfit.persist import SavedModel, load_predictor
+
+    m, s = load(saved), load_predictor(saved)
+    assert isinstance(s, SavedModel)
+    assert np.array_equal(m.coef_, s.coef_) and np.array_equal(m.intercept_, s.intercept_)
+    assert np.array_equal(m.classes_, s.classes_) and m.get_params()["alpha"] == s.params["alpha"]
+    # what keeps `logitfit predict` small: reading a model file imports no scikit-learn
+    code = ("import sys; from logitfit.persist import load_predictor; "
+            f"load_predictor({str(saved)!r}); print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert out.stdout.strip() == b"False"
