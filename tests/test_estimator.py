@@ -366,7 +366,7 @@ def test_fitted_attributes_and_methods():
     K, p = 3, X.shape[1]
     assert est.coef_.shape == (K, p) and est.intercept_.shape == (K,)
     assert est.n_features_in_ == p and isinstance(est.n_iter_, int)
-    assert est.solver_ == "newton" and est.converged_
+    assert est.solver_ == "newton-cg" and est.converged_  # auto: softmax -> newton-cg
     h = est.history_
     assert len(h["objective"]) == est.n_iter_ + 1 and h["objective"][-1] == pytest.approx(est.objective_)
     P = est.predict_proba(X)

@@ -225,12 +225,13 @@ def test_newton_handles_duplicated_columns_in_a_fit():
 
 
 def test_choose_solver_rule():
-    """Newton-Cholesky up to NEWTON_MAX_PARAMS parameters, then L-BFGS (dense) or
-    Newton-CG (sparse): docs/solvers.md states the rule and the measurements."""
+    """Newton-Cholesky for binary models up to NEWTON_MAX_PARAMS parameters, then
+    Newton-CG; softmax models always Newton-CG (docs/solvers.md has the measurements)."""
     cut = NEWTON_MAX_PARAMS
     assert choose_solver(1000, 5, sparse=False) == "newton"
     assert choose_solver(1000, cut, sparse=False) == "newton"
-    assert choose_solver(1000, cut + 1, sparse=False) == "lbfgs"
+    assert choose_solver(1000, cut + 1, sparse=False) == "newton-cg"
+    assert choose_solver(1000, 15, sparse=False, multinomial=True) == "newton-cg"
     assert choose_solver(1000, cut + 1, sparse=True) == "newton-cg"
     assert choose_solver(1000, 100 * cut, sparse=True) == "newton-cg"
 

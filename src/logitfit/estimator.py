@@ -226,7 +226,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         l1_penalty = self._l1_penalty(objective)
         solver = self.solver
         if solver == "auto":
-            solver = choose_solver(blocks.n_samples, objective.n_params, sparse=blocks.is_sparse)
+            solver = choose_solver(
+                blocks.n_samples,
+                objective.n_params,
+                sparse=blocks.is_sparse,
+                multinomial=objective.multinomial,
+            )
             if l1_penalty is not None:
                 solver = "cd"
         elif l1_penalty is not None and solver not in ("cd", "prox"):
