@@ -179,7 +179,7 @@ def test_wald_and_lr_tests_match_statsmodels():
     X, y = _spector()
     m = LogisticRegression(tol=FIT_TOL).fit(X, y)
     r = _sm(X, y)
-    ours = m._inference().wald_test("GPA = PSI, TUCE = 0")
+    ours = m.wald_test("GPA = PSI, TUCE = 0")
     theirs = r.wald_test(np.array([[1, 0, -1, 0], [0, 1, 0, 0]]), scalar=True)
     assert ours.statistic == pytest.approx(float(theirs.statistic), rel=RTOL_SM)
     assert ours.df == 2
@@ -191,7 +191,7 @@ def test_wald_and_lr_tests_match_statsmodels():
     assert lr.df == 2
     assert lr.pvalue == pytest.approx(stats.chi2.sf(2 * (r.llf - r_small.llf), 2), rel=RTOL_SM)
     with pytest.raises(ValueError, match="unknown term"):
-        m._inference().wald_test("GPX = 0")
+        m.wald_test("GPX = 0")
 
 
 def test_profile_ci_matches_root_finding_on_an_independent_likelihood():

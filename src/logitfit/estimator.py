@@ -481,6 +481,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Average marginal effects with delta-method standard errors (see Inference.marginal_effects)."""
         return self._inference().marginal_effects()
 
+    def wald_test(self, R: Any, r: Any = None, cov_type: str = "nonrobust", groups: Any = None) -> Any:
+        """Wald test of ``R beta = r``, or of equations in the term names such as ``"GPA = PSI, TUCE = 0"``.
+
+        ``W = (R b - r)^T (R V R^T)^{-1} (R b - r) ~ chi2(rank R)`` with V from ``cov_type``.
+        """
+        return self._inference().wald_test(R, r, cov_type=cov_type, groups=groups)
+
     @property
     def bse_(self) -> np.ndarray:
         """Standard errors (nonrobust), computed on first access."""
