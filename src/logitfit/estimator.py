@@ -316,25 +316,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if not penalised and self.penalty != "firth":
             from logitfit.separation import separation_warning
 
+            # Complete separation by the fitted predictor (any row source held
+            # in memory), then the LP check that names variables (logitfit.separation).
             found = separation_warning(self, objective.blocks, result)
-            if found is not None:  # LP-decided, names the variables (logitfit.separation)
+            if found is not None:
                 self.converged_ = False
                 warnings.warn(found, stacklevel=3)
                 return
-        if not penalised and self.penalty != "firth" and self._separates_training_data(objective.blocks):
-            self.converged_ = False
-            warnings.warn(
-                SeparationWarning(
-                    "the classes are completely separated by a linear function of the "
-                    "features, so the unpenalised maximum-likelihood estimate does not "
-                    "exist (coefficients grow without bound as the loss falls to 0). "
-                    "The coefficients returned are finite but arbitrary in scale. Add a "
-                    "penalty (penalty='l2', alpha=...) for a unique finite fit.",
-                    {"kind": "complete"},
-                ),
-                stacklevel=3,
-            )
-            return
         if not result.converged:
             warnings.warn(
                 ConvergenceWarning(
@@ -347,15 +335,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def _separates_training_data(self, blocks: Blocks) -> bool:
+    def _separates_training_data(self, blocks: Blocks, Z: np.ndarray | None = None) -> bool:
         """True when the fitted predictor classifies every weighted row correctly with margin.
 
         Then scaling the coefficients up lowers the loss without end, so no
         finite maximum-likelihood estimate exists (complete separation).
+        ``Z``: the fitted linear predictor on ``blocks.X`` when already computed.
         """
         if not isinstance(blocks, InMemoryBlocks):
             return False
-        Z = self._decision(blocks.X)
+        if Z is None:
+            Z = self._decision(blocks.X)
         keep = blocks.sw > 0
         if Z.ndim == 1:
             sign = np.where(blocks.y[keep] > 0.5, 1.0, -1.0)

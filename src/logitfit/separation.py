@@ -201,10 +201,10 @@ def separation_warning(model: Any, blocks: Any, result: Any) -> Any:
     from logitfit.exceptions import SeparationWarning
 
     X = getattr(blocks, "X", None)
-    separates = model._separates_training_data(blocks)
     if X is None:
-        return _generic(SeparationWarning) if separates else None
+        return None  # streamed or Dask rows: no second pass for this check
     Z = model._decision(X)
+    separates = model._separates_training_data(blocks, Z)
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:
         return None
