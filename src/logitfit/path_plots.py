@@ -33,16 +33,9 @@ N_TOP_TICKS = 6
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Figure, Axes]:
-    import matplotlib
+    from logitfit.plots import _axes as new_axes  # one home for the Agg/Figure set-up
 
-    if "matplotlib.pyplot" not in __import__("sys").modules:
-        matplotlib.use("Agg")
-    if ax is not None:
-        return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()
+    return new_axes(ax, size)
 
 
 def _nonzero_axis(ax: Axes, alphas: np.ndarray, n_nonzero: np.ndarray) -> None:
