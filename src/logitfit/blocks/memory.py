@@ -51,6 +51,26 @@ def _single_threaded_blas():
     return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
+# Measured on 200,000 x 100,000 CSR, 50 non-zeros a row (W3-like), one
+# value-and-gradient: 115 blocks of 1,747 rows took 142 ms (111 ms on 2
+# threads) when each block was a copied row slice; as views 102 ms (76 ms);
+# 25 blocks 71 ms (69 ms); 4 blocks 62 ms (53 ms); one block 44 ms. scipy's
+# sparse products gain little from threads, and each block adds a dense
+# n_features partial gradient to the reduce: sparse blocks are made large.
+SPARSE_NNZ_PER_FEATURE = 32
+
+
+def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
+    """Rows a..b of a CSR matrix sharing its data and indices (``X[a:b]`` copies them)."""
+    lo, hi = X.indptr[a], X.indptr[b]
+    view = sp.csr_matrix(
+        (X.data[lo:hi], X.indices[lo:hi], X.indptr[a : b + 1] - lo),
+        shape=(b - a, X.shape[1]),
+        copy=False,
+    )
+    return view
+
+
 def default_threads() -> int:
     """Threads for the block map: the CPUs this process may use."""
     try:
@@ -101,8 +121,16 @@ class InMemoryBlocks:
         self.n_threads = n_threads or default_threads()
         if rows_per_block is None:
             if self.is_sparse:
+                # Each block's X^T r is a dense n_features vector that the
+                # reduce allocates and adds: give a block at least
+                # SPARSE_NNZ_PER_FEATURE non-zeros per feature so that cost
+                # stays small next to the block's own work.
                 nnz_per_row = max(1.0, X.nnz / max(1, self.n_samples))
-                rows_per_block = max(MIN_BLOCK_ROWS, int(BLOCK_BYTES // (12 * nnz_per_row)))
+                rows_per_block = max(
+                    MIN_BLOCK_ROWS,
+                    int(BLOCK_BYTES // (12 * nnz_per_row)),
+                    int(SPARSE_NNZ_PER_FEATURE * self.n_features / nnz_per_row),
+                )
             else:
                 rows_per_block = block_rows(self.n_features, self.dtype.itemsize)
         self.rows_per_block = int(rows_per_block)
@@ -115,7 +143,8 @@ class InMemoryBlocks:
 
     def block(self, i: int) -> Block:
         a, b = self.bounds[i]
-        return Block(i, self.X[a:b], self.y[a:b], self.sw[a:b])
+        Xb = _csr_row_view(self.X, a, b) if self.is_sparse else self.X[a:b]
+        return Block(i, Xb, self.y[a:b], self.sw[a:b])
 
     def rows(self, idx: np.ndarray) -> Block:
         """An arbitrary set of rows as one block (mini-batches for SGD)."""
