@@ -32,7 +32,8 @@ _LAZY = {
     "check_separation": "logitfit.separation",
     "lr_test": "logitfit.inference",
     "Summary": "logitfit.summary",
-    "scan": "logitfit.scan",  # a callable module: logitfit.scan(path, target=...)
+    "scan": "logitfit.dataset",
+    "ScanDataset": "logitfit.dataset",
     "dask": "logitfit.dask",
     "load": "logitfit.persist",
     "ModelFileError": "logitfit.persist",

@@ -6,7 +6,7 @@
   partition per objective evaluation (:mod:`logitfit.dask`).
 * Otherwise, when the data would not fit the memory budget
   (``--memory-limit``, default :data:`logitfit.blocks.stream.DEFAULT_MEMORY_LIMIT`;
-  decided by :func:`logitfit.scan.should_stream`), the fit streams the file
+  decided by :func:`logitfit.dataset.should_stream`), the fit streams the file
   in blocks sized to the budget: ``LogisticRegression().fit(logitfit.scan(...))``.
 
 Both fits minimise the same objective as the in-memory fit (to rounding).
@@ -47,7 +47,7 @@ def mode(opts: FitOptions) -> str | None:
     if fmt not in _SCAN_FORMATS or _compressed(opts.data):
         return None  # LIBSVM and compressed text are read whole
     from logitfit.blocks.stream import DEFAULT_MEMORY_LIMIT
-    from logitfit.scan import parse_bytes, should_stream
+    from logitfit.dataset import parse_bytes, should_stream
 
     limit = parse_bytes(opts.memory_limit) if opts.memory_limit else DEFAULT_MEMORY_LIMIT
     if not should_stream(opts.data, limit):
@@ -88,7 +88,7 @@ def fit_scaled(kind: str, opts: FitOptions, callback: Any = None) -> FitResult:
 
 def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
     from logitfit.blocks.stream import DEFAULT_MEMORY_LIMIT
-    from logitfit.scan import scan
+    from logitfit.dataset import scan
 
     sfmt, delimiter = _SCAN_FORMATS[fmt]
     ds = scan(opts.data, target=opts.target, features=opts.features, weight=opts.weight_col,

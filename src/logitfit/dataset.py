@@ -1,4 +1,4 @@
-"""``logitfit.scan``: a data set on disk that is fitted by streaming, in bounded memory.
+"""``logitfit.scan`` (defined here): a data set on disk that is fitted by streaming, in bounded memory.
 
 ::
 
@@ -17,8 +17,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import sys
-import types
 from collections.abc import Sequence
 from typing import Any
 
@@ -333,18 +331,6 @@ def scan(
         target_type=first.field(target).type, csv_delimiter=delimiter,
     )
     return ScanDataset(spec, limit)
-
-
-class _CallableModule(types.ModuleType):
-    """``logitfit.scan`` is both this module and the function: importing the
-    submodule rebinds the package attribute ``logitfit.scan`` to the module,
-    so the module itself must be callable for ``logitfit.scan(...)`` to work."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ScanDataset:
-        return scan(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 
 def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_columns: int | None = None) -> int:
