@@ -71,6 +71,12 @@ def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
     return view
 
 
+# Below this many blocks the pool's hand-offs cost more than they save: on
+# W6 (10,000 x 20, two blocks) a fit with standard errors took 11.4 ms
+# serially against 16.3-18.1 ms through the pool (medians of 30).
+MIN_PARALLEL_BLOCKS = 4
+
+
 def default_threads() -> int:
     """Threads for the block map: the CPUs this process may use."""
     try:
@@ -158,7 +164,7 @@ class InMemoryBlocks:
         """
         n = len(self.bounds)
         with _single_threaded_blas():
-            if n == 1 or self.n_threads == 1:
+            if n < MIN_PARALLEL_BLOCKS or self.n_threads == 1:
                 return reduce(fn(i) for i in range(n))
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
