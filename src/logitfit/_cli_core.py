@@ -528,14 +528,10 @@ def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
 
 def _proba(m: Any, X: Any) -> np.ndarray:
     """Probabilities from design rows (a formula model's design, too: it is already encoded)."""
-    if isinstance(m, SavedModel):  # LogisticRegression.predict_proba's arithmetic, op for op
+    if isinstance(m, SavedModel):  # the estimator's own functions, without importing sklearn
         from logitfit import _numerics
 
-        Z = np.asarray(X @ m.coef_.T.astype(X.dtype, copy=False), dtype=np.float64) + m.intercept_
-        if Z.shape[1] == 1:
-            z = Z[:, 0]
-            return np.column_stack([_numerics.sigmoid(-z), _numerics.sigmoid(z)])
-        return _numerics.softmax(Z)
+        return _numerics.class_probabilities(_numerics.linear_predictor(X, m.coef_, m.intercept_))
     if getattr(m, "formula_encoder_", None) is not None:
         view = m.__dict__.get("design_view_")
         if view is None:  # the same coefficients, without the formula step

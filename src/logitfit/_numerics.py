@@ -23,6 +23,8 @@ __all__ = [
     "softmax",
     "binary_loss_terms",
     "binary_residual",
+    "linear_predictor",
+    "class_probabilities",
 ]
 
 
@@ -102,3 +104,20 @@ def softmax(Z: np.ndarray) -> np.ndarray:
         E = np.exp(Z - Z.max(axis=1, keepdims=True))
     E /= E.sum(axis=1, keepdims=True)
     return E
+
+
+def linear_predictor(X, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """``X coef^T + intercept`` in float64: shape (n,) for one output column, else (n, K).
+
+    ``coef`` is cast to X's dtype so a float32 X is multiplied as float32.
+    """
+    Z = np.asarray(X @ coef.T.astype(X.dtype, copy=False), dtype=np.float64) + intercept
+    return Z[:, 0] if Z.shape[1] == 1 else Z
+
+
+def class_probabilities(Z: np.ndarray) -> np.ndarray:
+    """Class probabilities from a linear predictor: ``[sigmoid(-z), sigmoid(z)]`` for
+    the binary model (each side exact, no ``1 - p``), the softmax for K columns."""
+    if Z.ndim == 1:
+        return np.column_stack([sigmoid(-Z), sigmoid(Z)])
+    return softmax(Z)

@@ -360,8 +360,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
 
     def _decision(self, X: Any) -> np.ndarray:
-        Z = np.asarray(X @ self.coef_.T.astype(X.dtype, copy=False), dtype=np.float64) + self.intercept_
-        return Z[:, 0] if Z.shape[1] == 1 else Z
+        return _numerics.linear_predictor(X, self.coef_, self.intercept_)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
@@ -377,10 +376,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
             return _dask_predict(self, X, "predict_proba")
-        Z = self.decision_function(X)
-        if Z.ndim == 1:
-            return np.column_stack([_numerics.sigmoid(-Z), _numerics.sigmoid(Z)])
-        return _numerics.softmax(Z)
+        return _numerics.class_probabilities(self.decision_function(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log class probabilities, computed stably (no log of a rounded probability)."""
