@@ -205,6 +205,12 @@ def _binary_value_grad_hess_some(block: Block, w, b, fit_intercept, with_hess):
     return (*_binary_value_grad(block, w, b), 0.0, 0.0)
 
 
+def _binary_hess_only(block: Block, w, b, fit_intercept):
+    """The block's Hessian partial ``X~^T diag(s h(1-h)) X~`` and its weight ``sum s``."""
+    d = block.sw * _binary_weights(_binary_z(block, w, b))
+    return _gram(block.X, d, fit_intercept), block.sw.sum()
+
+
 def _binary_hess_state(block: Block, w, b):
     return block.sw * _binary_weights(_binary_z(block, w, b))
 
@@ -404,6 +410,8 @@ class LogisticObjective:
         self.alpha = float(alpha)
         self.l2 = np.repeat(a, self.n_outputs)  # matches the ravel order j*K + k
         self.multinomial = n_classes > 2
+        # Compiled one-pass kernels (binary model, in-memory dense C-ordered or CSR rows).
+        self._fused = None if self.multinomial else getattr(blocks, "fused", None)
 
     # ---- layout ---------------------------------------------------------
 
@@ -428,6 +436,8 @@ class LogisticObjective:
 
     def loss(self, x: np.ndarray) -> float:
         """Weighted mean log loss at ``x`` (no penalty); ``llf = -S * loss``."""
+        if self._fused is not None:
+            return self._fused.value(*self.unpack(x)) / self.blocks.sw_sum
         kernel = _multi_value if self.multinomial else _binary_value
         (total,) = self.blocks.map_reduce(kernel, *self.unpack(x))
         return float(total) / self.blocks.sw_sum
@@ -438,8 +448,11 @@ class LogisticObjective:
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """``J(x)`` and its gradient in one pass over the rows."""
-        kernel = _multi_value_grad if self.multinomial else _binary_value_grad
-        total, gX, gb = self.blocks.map_reduce(kernel, *self.unpack(x))
+        if self._fused is not None:
+            total, gX, gb = self._fused.value_grad(*self.unpack(x))
+        else:
+            kernel = _multi_value_grad if self.multinomial else _binary_value_grad
+            total, gX, gb = self.blocks.map_reduce(kernel, *self.unpack(x))
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
         return float(total) / S + self._penalty(x), g
@@ -476,7 +489,16 @@ class LogisticObjective:
         """
         stride = self.hessian_block_stride() if subsample else 1
         S = self.blocks.sw_sum
-        if stride == 1:
+        if self._fused is not None:
+            # value and gradient from the one-pass compiled kernel (the same
+            # numbers value_and_grad gives); the Hessian from the chosen blocks
+            total, gX, gb = self._fused.value_grad(*self.unpack(x))
+            H, S_hess = self.blocks.map_reduce_some(
+                _binary_hess_only, range(0, len(self.blocks), stride), *self.unpack(x),
+                self.fit_intercept,
+            )
+            H = H / float(S_hess) if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
+        elif stride == 1:
             kernel = _multi_value_grad_hess if self.multinomial else _binary_value_grad_hess
             total, gX, gb, H = self.blocks.map_reduce(kernel, *self.unpack(x), self.fit_intercept)
             H = H / S
@@ -531,13 +553,22 @@ class LogisticObjective:
 
     def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """Return ``v -> H(x) v``; the weights at ``x`` are computed once, per block."""
+        S = self.blocks.sw_sum
+        if self._fused is not None:
+            fused = self._fused
+            d = fused.weights(*self.unpack(x))
+
+            def fused_product(v: np.ndarray) -> np.ndarray:
+                gX, gb = fused.hessp(d, *self.unpack(v))
+                return self._pack(gX / S, gb / S) + self.l2 * v
+
+            return fused_product
         if self.multinomial:
             state = self.blocks.map_blocks(_multi_hess_state, *self.unpack(x))
             kernel = _multi_hessp
         else:
             state = self.blocks.map_blocks(_binary_hess_state, *self.unpack(x))
             kernel = _binary_hessp
-        S = self.blocks.sw_sum
 
         def product(v: np.ndarray) -> np.ndarray:
             gX, gb = self.blocks.map_reduce(kernel, *self.unpack(v), state=state)

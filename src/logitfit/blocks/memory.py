@@ -156,19 +156,52 @@ class InMemoryBlocks:
         """An arbitrary set of rows as one block (mini-batches for SGD)."""
         return Block(-1, self.X[idx], self.y[idx], self.sw[idx])
 
-    def _map(self, fn, reduce=list):
-        """``reduce`` over ``fn(i)`` for every block, consumed in block order as they finish.
+    def _map(self, fn, reduce=list, indices: Sequence[int] | None = None):
+        """``reduce`` over ``fn(i)`` for every block (or ``indices``), consumed in order as they finish.
 
         ``reduce=sum_tuples`` adds each partial sum as soon as it is ready, so
         at most a few partial Hessians are alive at once, not one per block.
         """
-        n = len(self.bounds)
+        indices = range(len(self.bounds)) if indices is None else indices
         with _single_threaded_blas():
-            if n < MIN_PARALLEL_BLOCKS or self.n_threads == 1:
-                return reduce(fn(i) for i in range(n))
+            if len(indices) < MIN_PARALLEL_BLOCKS or self.n_threads == 1:
+                return reduce(fn(i) for i in indices)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
-            return reduce(self._pool.map(fn, range(n)))
+            return reduce(self._pool.map(fn, indices))
+
+    def map_reduce_some(self, kernel: BlockKernel, indices: Sequence[int], *args: Any) -> tuple:
+        """``map_reduce`` over the blocks ``indices`` only (e.g. a sub-sampled Hessian)."""
+        return self._map(lambda i: kernel(self.block(i), *args), sum_tuples, indices)
+
+    def run_ranges(self, fn) -> None:
+        """Run ``fn(k0, k1)`` over contiguous ranges of block indices covering all blocks.
+
+        One range per thread (a single range below ``MIN_PARALLEL_BLOCKS``
+        blocks): for compiled kernels that release the GIL and write each
+        block's partial sums to their own row, so the split does not change
+        any result.
+        """
+        n = len(self.bounds)
+        parts = 1 if n < MIN_PARALLEL_BLOCKS else min(self.n_threads, n)
+        if parts == 1:
+            fn(0, n)
+            return
+        edges = [n * t // parts for t in range(parts + 1)]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
+        futures = [self._pool.submit(fn, edges[t], edges[t + 1]) for t in range(parts)]
+        for f in futures:
+            f.result()
+
+    @property
+    def fused(self):
+        """Compiled one-pass kernels over these rows (:mod:`logitfit.blocks.fused`), or None."""
+        if not hasattr(self, "_fused"):
+            from logitfit.blocks.fused import fused_rows
+
+            self._fused = fused_rows(self)
+        return self._fused
 
     def map_reduce(self, kernel: BlockKernel, *args: Any, state: Sequence | None = None) -> tuple:
         if state is None:

@@ -1,0 +1,180 @@
+"""The compiled one-pass kernels (logitfit.blocks.fused) against the plain formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logitfit.blocks import InMemoryBlocks, fused
+from logitfit.loss import LogisticObjective
+
+# The kernels sum in another order than numpy/BLAS: agreement to rounding.
+EXACT_RTOL = 1e-12
+# float32 X: numpy multiplies in float32, the kernels too (dense, sgemv) or in float64 (CSR).
+FLOAT32_RTOL = 1e-5
+
+
+def test_extension_is_built():
+    """Every install builds the kernels; a silent fallback to numpy would hide a broken build."""
+    assert fused.AVAILABLE
+
+
+def _plain_terms(z, y, sw):
+    """The formulas in 80-bit long double, rounded once to float64: the truth to < 1 ulp."""
+    z, y, sw = (np.asarray(a, dtype=np.longdouble) for a in (z, y, sw))
+    e = np.exp(-np.abs(z))
+    loss = sw * ((np.maximum(z, 0.0) - y * z) + np.log1p(e))
+    q = e / (1.0 + e)
+    res = sw * np.where(z > 0, (1.0 - y) - q, q - y)
+    wt = sw * q / (1.0 + e)
+    return tuple(a.astype(np.float64) for a in (loss, res, wt))
+
+
+def _ulps(got, want):
+    want = np.asarray(want)
+    scale = np.spacing(np.maximum(np.abs(want), np.finfo(float).tiny))
+    return np.abs(got - want) / scale
+
+
+# Measured against long double: exp 0.94 ulp and log1p 0.65 ulp alone (C
+# harness); the loss, residual and weight add a rounding per operation, as
+# numpy's float64 evaluation of the same formulas does. The kernels may be at
+# most one ulp worse than numpy there (measured: 2, 3, 5 ulp; numpy 2, 3, 4).
+EXTRA_ULPS = 1
+
+
+def test_elementwise_terms_within_a_few_ulps_everywhere():
+    rng = np.random.default_rng(0)
+    z = np.concatenate(
+        [
+            rng.standard_normal(50_000) * 5,
+            rng.standard_normal(50_000) * 200,
+            np.linspace(-745, 745, 20_001),
+            [0.0, -0.0, 5e-324, -5e-324, 1e-300, 40.0, -40.0, 700.0, -700.0, 1e300, -1e300, 1.7e308, -1.7e308],
+        ]
+    )
+    y = (rng.random(z.size) < 0.5).astype(float)
+    sw = rng.uniform(0.5, 2.0, z.size)
+    loss, res, wt = (np.empty_like(z) for _ in range(3))
+    with np.errstate(all="raise"):
+        total = fused._fused.binary_terms(z, y, sw, loss, res, wt)
+    want = _plain_terms(z, y, sw)
+    e = np.exp(-np.abs(z))
+    q = e / (1.0 + e)
+    numpy_terms = (
+        sw * ((np.maximum(z, 0.0) - y * z) + np.log1p(e)),
+        sw * np.where(z > 0, (1.0 - y) - q, q - y),
+        sw * q / (1.0 + e),
+    )
+    normal = np.abs(z) < 700  # beyond, exp(-|z|) is subnormal: absolute error only
+    for got, ref, peer in zip((loss, res, wt), want, numpy_terms, strict=True):
+        assert np.all(np.isfinite(got))
+        peer_ulps = _ulps(peer[normal], ref[normal]).max()
+        assert _ulps(got[normal], ref[normal]).max() <= peer_ulps + EXTRA_ULPS
+        np.testing.assert_allclose(got[~normal], ref[~normal], rtol=1e-15, atol=1e-300)
+    assert total == pytest.approx(want[0].sum(), rel=1e-14)
+    # the confidently correct row keeps its tiny loss (z = 40, y = 1: exp(-40))
+    one = np.array([40.0])
+    out = [np.empty(1) for _ in range(3)]
+    fused._fused.binary_terms(one, np.ones(1), np.ones(1), *out)
+    assert out[0][0] == pytest.approx(np.exp(-40.0), rel=1e-15)
+    assert out[1][0] == pytest.approx(-np.exp(-40.0) / (1 + np.exp(-40.0)), rel=1e-15)
+
+
+def _data(kind: str, n: int, p: int, seed: int):
+    rng = np.random.default_rng(seed)
+    if kind.startswith("csr"):
+        X = sp.random(n, p, density=0.3, random_state=seed, format="csr", dtype=np.float64)
+        X.data = rng.standard_normal(X.data.size)
+        if kind == "csr-int64":
+            X.indices = X.indices.astype(np.int64)
+            X.indptr = X.indptr.astype(np.int64)
+        if kind == "csr-float32":
+            X = X.astype(np.float32)
+    else:
+        X = rng.standard_normal((n, p))
+        if kind == "dense-float32":
+            X = X.astype(np.float32)
+    y = (rng.random(n) < 0.4).astype(float)
+    sw = rng.uniform(0.2, 3.0, n)
+    return X, y, sw
+
+
+def _pair(X, y, sw, rows, threads=2, intercept=True):
+    fast = LogisticObjective(
+        InMemoryBlocks(X, y, sw, rows_per_block=rows, n_threads=threads), fit_intercept=intercept, alpha=1e-3
+    )
+    plain = LogisticObjective(InMemoryBlocks(X, y, sw, rows_per_block=rows), fit_intercept=intercept, alpha=1e-3)
+    plain._fused = None
+    return fast, plain
+
+
+KINDS = ["dense", "dense-float32", "csr", "csr-int64", "csr-float32"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    n=st.integers(1, 1200),
+    p=st.integers(1, 9),
+    rows=st.integers(1, 700),
+    intercept=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_fast_path_equals_plain_formula_at_every_block_remainder(kind, n, p, rows, intercept, seed):
+    X, y, sw = _data(kind, n, p, seed)
+    fast, plain = _pair(X, y, sw, rows, intercept=intercept)
+    assert fast._fused is not None
+    rng = np.random.default_rng(seed + 1)
+    x = rng.standard_normal(fast.n_params)
+    v = rng.standard_normal(fast.n_params)
+    rtol = FLOAT32_RTOL if X.dtype == np.float32 else EXACT_RTOL
+    f1, g1 = fast.value_and_grad(x)
+    f2, g2 = plain.value_and_grad(x)
+    assert f1 == pytest.approx(f2, rel=rtol)
+    assert fast.value(x) == pytest.approx(f1, rel=EXACT_RTOL)
+    np.testing.assert_allclose(g1, g2, rtol=rtol, atol=rtol * np.abs(g2).max())
+    h1, h2 = fast.hessp(x)(v), plain.hessp(x)(v)
+    np.testing.assert_allclose(h1, h2, rtol=rtol, atol=rtol * np.abs(h2).max())
+    F1, G1, H1 = fast.value_grad_hess(x, subsample=True)
+    F2, G2, H2 = plain.value_grad_hess(x, subsample=True)
+    assert F1 == f1 and np.array_equal(G1, g1)  # one formula for every entry point
+    np.testing.assert_allclose(H1, H2, rtol=rtol, atol=rtol * np.abs(H2).max())
+
+
+def test_no_features_only_the_intercept():
+    X, y, sw = np.empty((50, 0)), (np.arange(50) % 3 == 0).astype(float), np.ones(50)
+    fast, plain = _pair(X, y, sw, rows=7)
+    x = np.array([0.3])
+    assert fast.value_and_grad(x)[0] == pytest.approx(plain.value_and_grad(x)[0], rel=EXACT_RTOL)
+    np.testing.assert_allclose(fast.hessp(x)(np.ones(1)), plain.hessp(x)(np.ones(1)), rtol=EXACT_RTOL)
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+def test_bit_identical_for_any_thread_count(kind):
+    X, y, sw = _data(kind, 5000, 12, 3)
+    x = np.random.default_rng(4).standard_normal(13)
+    results = []
+    for threads in (1, 2, 3, 5):
+        obj = LogisticObjective(InMemoryBlocks(X, y, sw, rows_per_block=333, n_threads=threads))
+        f, g = obj.value_and_grad(x)
+        results.append((f, g, obj.hessp(x)(x)))
+    for f, g, h in results[1:]:
+        assert f == results[0][0]
+        assert np.array_equal(g, results[0][1]) and np.array_equal(h, results[0][2])
+
+
+def test_layouts_the_kernels_do_not_take_keep_the_blas_path():
+    rng = np.random.default_rng(5)
+    y, sw = (rng.random(100) < 0.5).astype(float), np.ones(100)
+    fortran = np.asfortranarray(rng.standard_normal((100, 4)))
+    assert fused.fused_rows(InMemoryBlocks(fortran, y, sw)) is None
+    wide32 = np.zeros((2, fused.MAX_FLOAT32_FEATURES + 1), dtype=np.float32)
+    assert fused.fused_rows(InMemoryBlocks(wide32, y[:2], sw[:2])) is None
+    assert fused.fused_rows(InMemoryBlocks(np.ascontiguousarray(fortran), y, sw)) is not None
+    # the multinomial model keeps the numpy kernels
+    obj = LogisticObjective(InMemoryBlocks(fortran, rng.integers(0, 3, 100), sw), n_classes=3)
+    assert obj._fused is None
