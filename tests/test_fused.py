@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from logitfit.blocks import InMemoryBlocks, fused
@@ -145,6 +145,56 @@ def test_fast_path_equals_plain_formula_at_every_block_remainder(kind, n, p, row
     np.testing.assert_allclose(H1, H2, rtol=rtol, atol=rtol * np.abs(H2).max())
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(1, 900),
+    p=st.integers(0, 7),
+    K=st.integers(3, 6),
+    rows=st.integers(1, 600),
+    intercept=st.booleans(),
+    seed=st.integers(0, 1000),
+)
+def test_softmax_fast_path_equals_plain_formula(n, p, K, rows, intercept, seed):
+    assume(p > 0 or intercept)
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * 2.0
+    y, sw = rng.integers(0, K, n), rng.uniform(0.2, 3.0, n)
+
+    def objective(fast):
+        obj = LogisticObjective(
+            InMemoryBlocks(X, y, sw, rows_per_block=rows), K, fit_intercept=intercept, alpha=1e-3
+        )
+        if not fast:
+            obj._fused = None
+        return obj
+
+    fast, plain = objective(True), objective(False)
+    assert fast._fused is not None
+    x, v = rng.standard_normal(fast.n_params) * 3.0, rng.standard_normal(fast.n_params)
+    f1, g1 = fast.value_and_grad(x)
+    f2, g2 = plain.value_and_grad(x)
+    assert f1 == pytest.approx(f2, rel=EXACT_RTOL)
+    assert fast.value(x) == pytest.approx(f1, rel=EXACT_RTOL)
+    np.testing.assert_allclose(g1, g2, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(g2).max())
+    h1, h2 = fast.hessp(x)(v), plain.hessp(x)(v)
+    np.testing.assert_allclose(h1, h2, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(h2).max())
+    F1, G1, H1 = fast.value_grad_hess(x, subsample=True)
+    F2, G2, H2 = plain.value_grad_hess(x, subsample=True)
+    assert F1 == f1 and np.array_equal(G1, g1)
+    np.testing.assert_allclose(H1, H2, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(H2).max())
+
+
+def test_softmax_keeps_tiny_losses_of_confident_rows():
+    """A row with its class 40 logits ahead keeps loss ~ (K-1) e^-40, not 0 (no 1 + tiny)."""
+    X = np.array([[1.0], [0.0]])
+    y, sw = np.array([0, 1]), np.ones(2)
+    obj = LogisticObjective(InMemoryBlocks(X, y, sw), 3, fit_intercept=False)
+    assert obj._fused is not None
+    x = np.array([40.0, 0.0, 0.0])  # row 0: logits (40, 0, 0), class 0
+    (loss_row0,) = [obj.loss(x) * 2 - np.log(3.0)]  # row 1 has logits 0: loss log 3
+    assert loss_row0 == pytest.approx(2 * np.exp(-40.0), rel=1e-6)
+
+
 def test_no_features_only_the_intercept():
     X, y, sw = np.empty((50, 0)), (np.arange(50) % 3 == 0).astype(float), np.ones(50)
     fast, plain = _pair(X, y, sw, rows=7)
@@ -175,6 +225,11 @@ def test_layouts_the_kernels_do_not_take_keep_the_blas_path():
     wide32 = np.zeros((2, fused.MAX_FLOAT32_FEATURES + 1), dtype=np.float32)
     assert fused.fused_rows(InMemoryBlocks(wide32, y[:2], sw[:2])) is None
     assert fused.fused_rows(InMemoryBlocks(np.ascontiguousarray(fortran), y, sw)) is not None
-    # the multinomial model keeps the numpy kernels
-    obj = LogisticObjective(InMemoryBlocks(fortran, rng.integers(0, 3, 100), sw), n_classes=3)
-    assert obj._fused is None
+    # the softmax kernels take dense float64 only
+    labels = rng.integers(0, 3, 100)
+    assert LogisticObjective(InMemoryBlocks(fortran, labels, sw), n_classes=3)._fused is None
+    as32 = np.ascontiguousarray(fortran, dtype=np.float32)
+    assert LogisticObjective(InMemoryBlocks(as32, labels, sw), n_classes=3)._fused is None
+    assert LogisticObjective(InMemoryBlocks(as32, y, sw))._fused is not None
+    sparse = sp.csr_matrix(fortran)
+    assert LogisticObjective(InMemoryBlocks(sparse, labels, sw), n_classes=3)._fused is None

@@ -320,6 +320,12 @@ def _multi_value_grad_hess_some(block: Block, W, b, fit_intercept, with_hess):
     return (*_multi_value_grad(block, W, b), 0.0, 0.0)
 
 
+def _multi_hess_only(block: Block, W, b, fit_intercept):
+    """The block's softmax Hessian partial (unnormalised) and its weight ``sum s``."""
+    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
+    return _multi_hess_from_P(block.X, P, block.sw, fit_intercept), block.sw.sum()
+
+
 def _multi_hess_state(block: Block, W, b):
     _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
     return P
@@ -410,8 +416,11 @@ class LogisticObjective:
         self.alpha = float(alpha)
         self.l2 = np.repeat(a, self.n_outputs)  # matches the ravel order j*K + k
         self.multinomial = n_classes > 2
-        # Compiled one-pass kernels (binary model, in-memory dense C-ordered or CSR rows).
-        self._fused = None if self.multinomial else getattr(blocks, "fused", None)
+        # Compiled one-pass kernels (in-memory rows: logitfit.blocks.fused).
+        fused = getattr(blocks, "fused", None)
+        if fused is not None and self.multinomial and not fused.supports_multinomial:
+            fused = None
+        self._fused = fused
 
     # ---- layout ---------------------------------------------------------
 
@@ -494,8 +503,8 @@ class LogisticObjective:
             # numbers value_and_grad gives); the Hessian from the chosen blocks
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
             H, S_hess = self.blocks.map_reduce_some(
-                _binary_hess_only, range(0, len(self.blocks), stride), *self.unpack(x),
-                self.fit_intercept,
+                _multi_hess_only if self.multinomial else _binary_hess_only,
+                range(0, len(self.blocks), stride), *self.unpack(x), self.fit_intercept,
             )
             H = H / float(S_hess) if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
         elif stride == 1:

@@ -23,12 +23,16 @@ multiplied in float32 (``sgemv``, as numpy's float32 products are); every
 sum across rows of the elementwise part and across blocks is float64.
 """
 
+from libc.math cimport log1p
 from libc.stdint cimport int32_t, int64_t
-from scipy.linalg.cython_blas cimport dgemv, sgemv
+from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemv
 
 cdef extern from "_fused_math.h" nogil:
     double lf_binary_terms(int64_t n, const double* z, const double* y, const double* sw,
                            double* loss, double* res, double* wt)
+    void lf_exp_block(int64_t m, double* a)
+    double lf_pairwise_sum(const double* a, int64_t n)
 
 ctypedef fused real:
     float
@@ -39,7 +43,14 @@ ctypedef fused index:
     int64_t
 
 cdef enum:
-    CHUNK = 512  # rows per gemv and elementwise sweep (400 KB of X at p = 100)
+    CHUNK = 512  # most rows per gemv and elementwise sweep (the stack buffers' length)
+    CHUNK_BYTES = 262144  # a chunk of X stays in L2 between its two gemv (256 KB)
+
+
+cdef inline Py_ssize_t _chunk_rows(Py_ssize_t p, Py_ssize_t itemsize) noexcept nogil:
+    """Rows per chunk: about CHUNK_BYTES of X, between 16 and CHUNK."""
+    cdef Py_ssize_t rows = CHUNK_BYTES // (p * itemsize + 1)
+    return 16 if rows < 16 else (CHUNK if rows > CHUNK else rows)
 
 # What a binary pass computes (``mode``).
 cdef enum:
@@ -85,6 +96,7 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
     cdef Py_ssize_t c, i, j
     cdef int n
     cdef real* g
+    cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
     if real is double:
         g = out + 1
     else:
@@ -94,7 +106,7 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
             g[j] = 0.0
     c = a
     while c < e:
-        n = <int> (CHUNK if c + CHUNK < e else e - c)
+        n = <int> (rows if c + rows < e else e - c)
         if p > 0:
             _rows_times(X + c * p, p, n, w, zr)
             for i in range(n):
@@ -222,6 +234,7 @@ cdef void _hessp_block(const real* X, int p, const double* d, const real* v, dou
     cdef Py_ssize_t c, i, j
     cdef int n
     cdef real* g
+    cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
     if real is double:
         g = out
     else:
@@ -230,7 +243,7 @@ cdef void _hessp_block(const real* X, int p, const double* d, const real* v, dou
         g[j] = 0.0
     c = a
     while c < e:
-        n = <int> (CHUNK if c + CHUNK < e else e - c)
+        n = <int> (rows if c + rows < e else e - c)
         if p > 0:
             _rows_times(X + c * p, p, n, v, zr)
         else:
@@ -307,3 +320,205 @@ def binary_terms(const double[::1] z, const double[::1] y, const double[::1] sw,
     with nogil:
         total = lf_binary_terms(n, &z[0], &y[0], &sw[0], &loss[0], &res[0], &wt[0])
     return total
+
+
+
+# --------------------------------------------------------------------------
+# Multinomial (softmax) model, dense float64 C-ordered X. Coefficients B are
+# (p, K) C-ordered, intercepts b (K,). Per chunk: Z = X_c B + b (dgemm), the
+# row terms of logitfit.loss._multi_terms, then G += X_c^T (s * R) (dgemm).
+# --------------------------------------------------------------------------
+
+
+cdef inline void _chunk_times_B(const double* X, int p, int n, const double* B, int K,
+                                double* Z) noexcept nogil:
+    """``Z = X_c B`` (n x K, C order): column-major ``Z^T = B^T X_c^T``."""
+    cdef double one = 1.0, zero = 0.0
+    dgemm("N", "N", &K, &n, &p, &one, <double*> B, &K, <double*> X, &p, &zero, Z, &K)
+
+
+cdef inline void _add_chunk_t_times(const double* X, int p, int n, const double* R, int K,
+                                    double* G) noexcept nogil:
+    """``G += X_c^T R`` (p x K, C order): column-major ``G^T += R^T X_c``."""
+    cdef double one = 1.0
+    dgemm("N", "T", &K, &p, &n, &one, <double*> R, &K, <double*> X, &p, &one, G, &K)
+
+
+cdef double _softmax_rows(Py_ssize_t n, int K, double* Z, const int64_t* y, const double* sw,
+                          double* P, double* rowbuf, int* kbuf) noexcept nogil:
+    """Row terms of the softmax loss; returns ``sum_i s_i l_i``.
+
+    With ``k*`` the row's argmax and ``t = sum_{k != k*} exp(Z_k - Z_k*)``:
+    ``l = (Z_k* - Z_y) + log1p(t)``, ``P_k = exp(Z_k - Z_k*) / (1 + t)``
+    (``P_k* = 1 / (1 + t)``), and the residual ``R = P - onehot(y)`` with
+    ``R_y = -t / (1 + t)`` when ``y = k*`` (no ``1 - P`` cancellation); the
+    largest term is left out of ``t``, so no ``1 + tiny`` is ever formed.
+    Overwrites ``Z`` with ``s * R``; writes ``P`` when it is not NULL.
+    ``rowbuf`` and ``kbuf`` are scratch of n entries. The exponentials are
+    taken in one vectorised sweep over the block (``lf_exp_block``); the
+    losses are added pairwise.
+    """
+    cdef Py_ssize_t i
+    cdef int k, kmax, yi
+    cdef double zmax, t, inv
+    cdef double* z
+    for i in range(n):
+        z = Z + i * K
+        kmax = 0
+        zmax = z[0]
+        for k in range(1, K):
+            if z[k] > zmax:
+                zmax = z[k]
+                kmax = k
+        for k in range(K):
+            z[k] -= zmax
+        kbuf[i] = kmax
+        rowbuf[i] = -z[<int> y[i]]  # Z_k* - Z_y
+    lf_exp_block(n * K, Z)
+    for i in range(n):
+        z = Z + i * K
+        kmax = kbuf[i]
+        yi = <int> y[i]
+        z[kmax] = 0.0
+        t = 0.0
+        for k in range(K):
+            t += z[k]
+        rowbuf[i] = sw[i] * (rowbuf[i] + log1p(t))
+        inv = 1.0 / (1.0 + t)
+        z[kmax] = 1.0
+        for k in range(K):
+            z[k] *= inv
+        if P != NULL:
+            for k in range(K):
+                P[i * K + k] = z[k]
+        if yi == kmax:
+            z[yi] = -t * inv
+        else:
+            z[yi] -= 1.0
+        for k in range(K):
+            z[k] *= sw[i]
+    return lf_pairwise_sum(rowbuf, n)
+
+
+cdef void _multi_block(const double* X, int p, int K, const int64_t* y, const double* sw,
+                       const double* B, const double* b, Py_ssize_t a, Py_ssize_t e, int mode,
+                       double* out, double* P, double* Z) noexcept nogil:
+    """out = [sum s l, G (p K), sum_i s_i R_i (K)]; ``Z`` is scratch of CHUNK (K + 2) doubles."""
+    cdef double* rowbuf = Z + CHUNK * K
+    cdef int* kbuf = <int*> (Z + CHUNK * (K + 1))
+    cdef double total = 0.0
+    cdef Py_ssize_t c, i, j
+    cdef int n, k
+    cdef Py_ssize_t rows = _chunk_rows(p, 8)
+    cdef double* G = out + 1
+    cdef double* gb = out + 1 + p * K
+    if mode == MODE_GRADIENT:
+        for j in range(p * K + K):
+            G[j] = 0.0
+    c = a
+    while c < e:
+        n = <int> (rows if c + rows < e else e - c)
+        if p > 0:
+            _chunk_times_B(X + c * p, p, n, B, K, Z)
+        else:
+            for j in range(n * K):
+                Z[j] = 0.0
+        for i in range(n):
+            for k in range(K):
+                Z[i * K + k] += b[k]
+        total += _softmax_rows(n, K, Z, y + c, sw + c, P + c * K if mode == MODE_WEIGHTS else NULL,
+                               rowbuf, kbuf)
+        if mode == MODE_GRADIENT:
+            for i in range(n):
+                for k in range(K):
+                    gb[k] += Z[i * K + k]
+            if p > 0:
+                _add_chunk_t_times(X + c * p, p, n, Z, K, G)
+        c += n
+    out[0] = total
+
+
+def multinomial_dense(const double[:, ::1] X, const int64_t[::1] y, const double[::1] sw,
+                      const double[:, ::1] B, const double[::1] b, const int64_t[::1] bounds,
+                      Py_ssize_t k0, Py_ssize_t k1, int mode, double[:, ::1] out,
+                      double[:, ::1] P):
+    """Softmax pass over dense blocks ``k0..k1-1``: ``mode`` VALUE (out[k, 0]), GRADIENT
+    (out[k] = [sum s l, G.ravel(), sum s R]) or WEIGHTS (the probabilities into ``P``, n x K)."""
+    cdef int p = <int> X.shape[1]
+    cdef int K = <int> B.shape[1]
+    cdef Py_ssize_t k
+    cdef double* Z
+    cdef double* Pp = &P[0, 0] if P.shape[0] > 0 else NULL
+    cdef const double* Bp = &B[0, 0] if B.shape[0] > 0 else NULL
+    if X.shape[0] == 0:
+        return
+    Z = <double*> malloc(CHUNK * (K + 2) * sizeof(double))
+    if Z == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for k in range(k0, k1):
+                _multi_block(&X[0, 0], p, K, &y[0], &sw[0], Bp, &b[0], bounds[k], bounds[k + 1],
+                             mode, &out[k, 0], Pp, Z)
+    finally:
+        free(Z)
+
+
+cdef void _multi_hessp_block(const double* X, int p, int K, const double* sw, const double* P,
+                             const double* V, const double* vb, Py_ssize_t a, Py_ssize_t e,
+                             double* out, double* Z) noexcept nogil:
+    """out = [X^T U (p K), sum_i U_i (K)] with ``T = P * (X V + vb)``, ``U = s (T - P rowsum(T))``."""
+    cdef Py_ssize_t c, i, j
+    cdef int n, k
+    cdef double rs
+    cdef Py_ssize_t rows = _chunk_rows(p, 8)
+    cdef double* ub = out + p * K
+    cdef const double* pr
+    cdef double* z
+    for j in range(p * K + K):
+        out[j] = 0.0
+    c = a
+    while c < e:
+        n = <int> (rows if c + rows < e else e - c)
+        if p > 0:
+            _chunk_times_B(X + c * p, p, n, V, K, Z)
+        else:
+            for j in range(n * K):
+                Z[j] = 0.0
+        for i in range(n):
+            z = Z + i * K
+            pr = P + (c + i) * K
+            rs = 0.0
+            for k in range(K):
+                z[k] = pr[k] * (z[k] + vb[k])
+                rs += z[k]
+            for k in range(K):
+                z[k] = sw[c + i] * (z[k] - pr[k] * rs)
+                ub[k] += z[k]
+        if p > 0:
+            _add_chunk_t_times(X + c * p, p, n, Z, K, out)
+        c += n
+
+
+def multinomial_hessp_dense(const double[:, ::1] X, const double[::1] sw, const double[:, ::1] P,
+                            const double[:, ::1] V, const double[::1] vb,
+                            const int64_t[::1] bounds, Py_ssize_t k0, Py_ssize_t k1,
+                            double[:, ::1] out):
+    """Softmax Hessian-vector partials per block (the probabilities ``P`` from WEIGHTS)."""
+    cdef int p = <int> X.shape[1]
+    cdef int K = <int> P.shape[1]
+    cdef Py_ssize_t k
+    cdef double* Z
+    cdef const double* Vp = &V[0, 0] if V.shape[0] > 0 else NULL
+    if X.shape[0] == 0:
+        return
+    Z = <double*> malloc(CHUNK * K * sizeof(double))
+    if Z == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for k in range(k0, k1):
+                _multi_hessp_block(&X[0, 0], p, K, &sw[0], &P[0, 0], Vp, &vb[0], bounds[k],
+                                   bounds[k + 1], &out[k, 0], Z)
+    finally:
+        free(Z)

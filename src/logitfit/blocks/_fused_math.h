@@ -149,4 +149,14 @@ LF_CLONES static double lf_binary_terms(int64_t n, const double *restrict z, con
     return lf_pairwise_sum(loss, n);
 }
 
+
+/* exp of every entry of a (n, K) block, entries <= 0 (vectorised; the shifted
+ * softmax logits Z - max_k Z). */
+LF_CLONES static void lf_exp_block(int64_t m, double *restrict a)
+{
+    int64_t j;
+    for (j = 0; j < m; j++)
+        a[j] = lf_exp_nonpos(a[j]);
+}
+
 #endif

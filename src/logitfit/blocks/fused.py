@@ -1,4 +1,4 @@
-"""One-pass compiled kernels over in-memory rows (binary model; dense C-ordered or CSR X).
+"""One-pass compiled kernels over in-memory rows (dense C-ordered or CSR X).
 
 :class:`FusedRows` runs the compiled kernels of ``logitfit.blocks._fused``
 over the blocks of an :class:`~logitfit.blocks.memory.InMemoryBlocks`: each
@@ -58,12 +58,17 @@ def fused_rows(blocks: Any) -> FusedRows | None:
 
 
 class FusedRows:
-    """Binary value, gradient, Hessian weights and Hessian-vector products in one pass each.
+    """Value, gradient, Hessian state and Hessian-vector products, one pass over X each.
+
+    Binary model: coefficients ``w`` of shape (p,) and a float intercept; dense
+    (float32/float64, C order) or CSR X. Multinomial model: ``W`` of shape
+    (p, K) and intercepts (K,); dense float64 C-ordered X
+    (:attr:`supports_multinomial`). The shape of the coefficients says which.
 
     Parameters
     ----------
     blocks : InMemoryBlocks
-        Supplies X, y (0/1), the sample weights, the block bounds and the thread pool.
+        Supplies X, y, the sample weights, the block bounds and the thread pool.
     """
 
     def __init__(self, blocks: Any) -> None:
@@ -78,10 +83,17 @@ class FusedRows:
         else:
             self._X = (X,)
         self.n_features = blocks.n_features
-        self.y = np.ascontiguousarray(blocks.y, dtype=np.float64)
+        self.supports_multinomial = not self.sparse and blocks.dtype == np.float64
         self.sw = np.ascontiguousarray(blocks.sw, dtype=np.float64)
         self.bounds = np.array([a for a, _ in blocks.bounds] + [blocks.n_samples], dtype=np.int64)
         self.n_blocks = len(blocks.bounds)
+        self._labels: dict[type, np.ndarray] = {}
+
+    def _y(self, dtype) -> np.ndarray:
+        """The labels as the kernels read them: float 0/1 (binary) or int64 class indices."""
+        if dtype not in self._labels:
+            self._labels[dtype] = np.ascontiguousarray(self.blocks.y, dtype=dtype)
+        return self._labels[dtype]
 
     def _run(self, call, width: int) -> np.ndarray:
         """Per-block partial sums of width ``width`` from ``call(k0, k1, out)``, added in block order."""
@@ -94,42 +106,70 @@ class FusedRows:
         dtype = np.float64 if self.sparse else self.blocks.dtype
         return np.ascontiguousarray(w, dtype=dtype)
 
-    def _binary(self, mode: int, w: np.ndarray, b: float, width: int, d: np.ndarray) -> np.ndarray:
+    def _pass(self, mode: int, w: np.ndarray, b, width: int, state: np.ndarray) -> np.ndarray:
         w = self._coef(w)
-        kernel = _fused.binary_csr if self.sparse else _fused.binary_dense
+        if w.ndim == 2:
+            y, b = self._y(np.int64), np.ascontiguousarray(b, dtype=np.float64)
 
-        def call(k0, k1, out):
-            kernel(*self._X, self.y, self.sw, w, float(b), self.bounds, k0, k1, mode, out, d)
+            def call(k0, k1, out):
+                _fused.multinomial_dense(*self._X, y, self.sw, w, b, self.bounds, k0, k1, mode, out, state)
+
+        else:
+            kernel = _fused.binary_csr if self.sparse else _fused.binary_dense
+            y, b = self._y(np.float64), float(b)
+
+            def call(k0, k1, out):
+                kernel(*self._X, y, self.sw, w, b, self.bounds, k0, k1, mode, out, state)
 
         return self._run(call, width)
 
-    def value(self, w: np.ndarray, b: float) -> float:
-        """``sum_i s_i l_i`` at coefficients ``w`` and intercept ``b``."""
-        return float(self._binary(_fused.VALUE, w, b, 1, _EMPTY)[0])
+    def value(self, w: np.ndarray, b) -> float:
+        """``sum_i s_i l_i`` at coefficients ``w`` and intercept(s) ``b``."""
+        empty = _EMPTY2 if np.ndim(w) == 2 else _EMPTY
+        return float(self._pass(_fused.VALUE, w, b, 1, empty)[0])
 
-    def value_grad(self, w: np.ndarray, b: float) -> tuple[float, np.ndarray, float]:
-        """``(sum_i s_i l_i, X^T (s * r), sum_i s_i r_i)`` with ``r = sigmoid(z) - y``."""
+    def value_grad(self, w: np.ndarray, b) -> tuple[float, np.ndarray, Any]:
+        """``(sum_i s_i l_i, X^T (s * R), sum_i s_i R_i)``, ``R = sigmoid(z) - y`` or ``softmax(Z) - onehot(y)``."""
         p = self.n_features
-        acc = self._binary(_fused.GRADIENT, w, b, p + 2, _EMPTY)
+        if np.ndim(w) == 2:
+            K = w.shape[1]
+            acc = self._pass(_fused.GRADIENT, w, b, 1 + p * K + K, _EMPTY2)
+            return float(acc[0]), acc[1 : 1 + p * K].reshape(p, K), acc[1 + p * K :]
+        acc = self._pass(_fused.GRADIENT, w, b, p + 2, _EMPTY)
         return float(acc[0]), acc[1 : p + 1], float(acc[p + 1])
 
-    def weights(self, w: np.ndarray, b: float) -> np.ndarray:
-        """Hessian weights ``s_i h_i (1 - h_i)`` for every row, shape (n_samples,)."""
-        d = np.empty(self.blocks.n_samples)
-        self._binary(_fused.WEIGHTS, w, b, 1, d)
-        return d
+    def weights(self, w: np.ndarray, b) -> np.ndarray:
+        """The Hessian state: ``s_i h_i (1 - h_i)`` (binary, shape (n,)) or the probabilities (n, K)."""
+        n = self.blocks.n_samples
+        if np.ndim(w) == 2:
+            state = np.empty((n, w.shape[1]))
+        else:
+            state = np.empty(n)
+        self._pass(_fused.WEIGHTS, w, b, 1, state)
+        return state
 
-    def hessp(self, d: np.ndarray, v: np.ndarray, vb: float) -> tuple[np.ndarray, float]:
-        """``(X^T u, sum_i u_i)`` with ``u = d * (X v + vb)``."""
+    def hessp(self, state: np.ndarray, v: np.ndarray, vb) -> tuple[np.ndarray, Any]:
+        """``(X^T U, sum_i U_i)``: ``U = d * (X v + vb)`` (binary) or
+        ``s (T - P rowsum(T))`` with ``T = P * (X V + vb)`` (multinomial)."""
         v = self._coef(v)
-        kernel = _fused.hessp_csr if self.sparse else _fused.hessp_dense
         p = self.n_features
+        if v.ndim == 2:
+            K = v.shape[1]
+            vb = np.ascontiguousarray(vb, dtype=np.float64)
+
+            def call(k0, k1, out):
+                _fused.multinomial_hessp_dense(*self._X, self.sw, state, v, vb, self.bounds, k0, k1, out)
+
+            acc = self._run(call, p * K + K)
+            return acc[: p * K].reshape(p, K), acc[p * K :]
+        kernel = _fused.hessp_csr if self.sparse else _fused.hessp_dense
 
         def call(k0, k1, out):
-            kernel(*self._X, d, v, float(vb), self.bounds, k0, k1, out)
+            kernel(*self._X, state, v, float(vb), self.bounds, k0, k1, out)
 
         acc = self._run(call, p + 1)
         return acc[:p], float(acc[p])
 
 
 _EMPTY = np.empty(0)
+_EMPTY2 = np.empty((0, 0))
