@@ -233,3 +233,30 @@ def test_layouts_the_kernels_do_not_take_keep_the_blas_path():
     assert LogisticObjective(InMemoryBlocks(as32, y, sw))._fused is not None
     sparse = sp.csr_matrix(fortran)
     assert LogisticObjective(InMemoryBlocks(sparse, labels, sw), n_classes=3)._fused is None
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_active_set_hessian_runs_merge_blocks_without_changing_results(K):
+    """value_grad_hess_sub: compiled value/gradient plus a Hessian over merged runs of blocks."""
+    rng = np.random.default_rng(7)
+    n, p = 3000, 30
+    X = rng.standard_normal((n, p))
+    y = rng.integers(0, K, n) if K > 2 else (rng.random(n) < 0.5).astype(float)
+    sw = rng.uniform(0.5, 2.0, n)
+    cols = np.array([0, 3, 4, 17, 29])
+    x = rng.standard_normal(LogisticObjective(InMemoryBlocks(X, y, sw), K).n_params) * 0.3
+    out = []
+    for threads, fast in ((1, True), (2, True), (3, True), (2, False)):
+        obj = LogisticObjective(InMemoryBlocks(X, y, sw, rows_per_block=8, n_threads=threads), K, alpha=1e-2)
+        if not fast:
+            obj._fused = None
+        out.append(obj.value_grad_hess_sub(x, cols))
+        if fast:
+            f, g = obj.value_and_grad(x)
+            assert out[-1][0] == f and np.array_equal(out[-1][1], g)
+    for f, g, H, idx in out[1:3]:  # bit-identical whatever the thread count
+        assert f == out[0][0] and np.array_equal(g, out[0][1]) and np.array_equal(H, out[0][2])
+    f, g, H, idx = out[3]  # the plain per-block kernels
+    assert f == pytest.approx(out[0][0], rel=EXACT_RTOL)
+    np.testing.assert_allclose(H, out[0][2], rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(H).max())
+    np.testing.assert_array_equal(idx, out[0][3])

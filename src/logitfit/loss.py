@@ -352,15 +352,30 @@ def _binary_vgh_sub(block: Block, w, b, cols, fit_intercept):
     return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
 
 
+def _binary_hess_sub(block: Block, w, b, cols, fit_intercept):
+    """The block's Hessian partial over features ``cols`` (and the intercept)."""
+    d = block.sw * _binary_weights(_binary_z(block, w, b))
+    return (_gram_sub(block.X, cols, d, fit_intercept),)
+
+
+def _multi_hess_sub(block: Block, W, b, cols, fit_intercept):
+    """The block's softmax Hessian partial over features ``cols`` (and the intercepts)."""
+    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
+    return (_multi_hess_sub_from_P(block.X, cols, P, block.sw, fit_intercept),)
+
+
+def _multi_hess_sub_from_P(Xb, cols, P, sw, fit_intercept):
+    if cols.size == 0 and fit_intercept:  # intercepts only: diag(p) - p p^T, weighted
+        SP = P * sw[:, None]
+        return np.diag(SP.sum(axis=0)) - SP.T @ P
+    return _multi_hess_from_P(Xb[:, cols], P, sw, fit_intercept)
+
+
 def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
     loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
     SR = R * block.sw[:, None]
     G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
-    if cols.size == 0 and fit_intercept:  # intercepts only: diag(p) - p p^T, weighted
-        SP = P * block.sw[:, None]
-        H = np.diag(SP.sum(axis=0)) - SP.T @ P
-    else:
-        H = _multi_hess_from_P(block.X[:, cols], P, block.sw, fit_intercept)
+    H = _multi_hess_sub_from_P(block.X, cols, P, block.sw, fit_intercept)
     return block.sw @ loss, G, SR.sum(axis=0), H
 
 
@@ -374,6 +389,12 @@ def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
 # optimum is the same (the gradient, hence the stopping test, is exact).
 HESSIAN_ROWS_PER_PARAM = 50
 HESSIAN_MIN_ROWS = 20_000
+# A full Hessian pass maps over runs of at least this many rows per parameter
+# (Blocks.map_reduce_merged), so that allocating and adding each run's (q, q)
+# partial sum stays small next to its rank-k update; the run's temporaries
+# (X[:, cols] scaled by sqrt(d)) are capped at HESSIAN_RUN_BYTES.
+HESSIAN_RUN_ROWS_PER_PARAM = 8
+HESSIAN_RUN_BYTES = 32 << 20
 
 
 class LogisticObjective:
@@ -469,6 +490,20 @@ class LogisticObjective:
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self.value_and_grad(x)[1]
 
+    def _map_hessian(self, kernel, n_cols: int, *args, with_gradient: bool = False) -> tuple:
+        """``blocks.map_reduce`` for a pass that forms a Hessian over ``n_cols`` columns.
+
+        A kernel that also returns the value and gradient keeps the blocks'
+        own partition for float32 X: its per-block sums are float32, and
+        value_and_grad must give the same numbers.
+        """
+        merged = getattr(self.blocks, "map_reduce_merged", None)
+        if merged is None or (with_gradient and self.blocks.dtype != np.float64):
+            return self.blocks.map_reduce(kernel, *args)
+        q = max(1, n_cols + int(self.fit_intercept)) * self.n_outputs
+        rows = min(HESSIAN_RUN_ROWS_PER_PARAM * q, HESSIAN_RUN_BYTES // (8 * q))
+        return merged(kernel, rows, *args)
+
     def hessian_block_stride(self) -> int:
         """Every how many blocks a sub-sampled Hessian is taken (1: all of them).
 
@@ -502,14 +537,19 @@ class LogisticObjective:
             # value and gradient from the one-pass compiled kernel (the same
             # numbers value_and_grad gives); the Hessian from the chosen blocks
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
-            H, S_hess = self.blocks.map_reduce_some(
-                _multi_hess_only if self.multinomial else _binary_hess_only,
-                range(0, len(self.blocks), stride), *self.unpack(x), self.fit_intercept,
-            )
+            kernel = _multi_hess_only if self.multinomial else _binary_hess_only
+            if stride == 1:
+                H, S_hess = self._map_hessian(kernel, self.n_features, *self.unpack(x), self.fit_intercept)
+            else:
+                H, S_hess = self.blocks.map_reduce_some(
+                    kernel, range(0, len(self.blocks), stride), *self.unpack(x), self.fit_intercept
+                )
             H = H / float(S_hess) if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
         elif stride == 1:
             kernel = _multi_value_grad_hess if self.multinomial else _binary_value_grad_hess
-            total, gX, gb, H = self.blocks.map_reduce(kernel, *self.unpack(x), self.fit_intercept)
+            total, gX, gb, H = self._map_hessian(
+                kernel, self.n_features, *self.unpack(x), self.fit_intercept, with_gradient=True
+            )
             H = H / S
         else:
             kernel = _multi_value_grad_hess_some if self.multinomial else _binary_value_grad_hess_some
@@ -541,10 +581,16 @@ class LogisticObjective:
             feature of ``cols`` (then the intercept) its ``n_outputs`` entries.
         """
         cols = np.asarray(cols, dtype=np.intp)
-        kernel = _multi_vgh_sub if self.multinomial else _binary_vgh_sub
-        total, gX, gb, H = self.blocks.map_reduce(
-            kernel, *self.unpack(x), cols, self.fit_intercept
-        )
+        if self._fused is not None:
+            # the value and gradient of value_and_grad (one compiled pass), then the Hessian
+            total, gX, gb = self._fused.value_grad(*self.unpack(x))
+            kernel = _multi_hess_sub if self.multinomial else _binary_hess_sub
+            (H,) = self._map_hessian(kernel, cols.size, *self.unpack(x), cols, self.fit_intercept)
+        else:
+            kernel = _multi_vgh_sub if self.multinomial else _binary_vgh_sub
+            total, gX, gb, H = self._map_hessian(
+                kernel, cols.size, *self.unpack(x), cols, self.fit_intercept, with_gradient=True
+            )
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
         H = H / S

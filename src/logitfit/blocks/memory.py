@@ -170,6 +170,28 @@ class InMemoryBlocks:
                 self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
             return reduce(self._pool.map(fn, indices))
 
+    def map_reduce_merged(self, kernel: BlockKernel, min_rows: int, *args: Any) -> tuple:
+        """``map_reduce`` over runs of consecutive blocks of at least ``min_rows`` rows each.
+
+        For Hessian passes: each kernel call returns a (q, q) partial sum, which
+        costs as much to allocate and add as ``q^2`` flops of its rank-k update,
+        so a call should cover many more rows than ``q``. Runs depend only on
+        the shape, so the sum stays bit-identical for any number of threads.
+        """
+        per_run = max(1, -(-int(min_rows) // self.rows_per_block))
+        n = len(self.bounds)
+        runs = [(self.bounds[i][0], self.bounds[min(i + per_run, n) - 1][1]) for i in range(0, n, per_run)]
+
+        def run(i: int):
+            a, b = runs[i]
+            if self.is_sparse:
+                Xb = _csr_row_view(self.X, a, b)
+            else:
+                Xb = self.X[a:b]
+            return kernel(Block(i, Xb, self.y[a:b], self.sw[a:b]), *args)
+
+        return self._map(run, sum_tuples, range(len(runs)))
+
     def map_reduce_some(self, kernel: BlockKernel, indices: Sequence[int], *args: Any) -> tuple:
         """``map_reduce`` over the blocks ``indices`` only (e.g. a sub-sampled Hessian)."""
         return self._map(lambda i: kernel(self.block(i), *args), sum_tuples, indices)
