@@ -13,7 +13,7 @@ from logitfit.loss import LogisticObjective
 
 # The kernels sum in another order than numpy/BLAS: agreement to rounding.
 EXACT_RTOL = 1e-12
-# float32 X: numpy multiplies in float32, the kernels too (dense, sgemv) or in float64 (CSR).
+# float32 X: numpy multiplies in float32; the kernels widen every entry and sum in float64.
 FLOAT32_RTOL = 1e-5
 
 
@@ -222,8 +222,6 @@ def test_layouts_the_kernels_do_not_take_keep_the_blas_path():
     y, sw = (rng.random(100) < 0.5).astype(float), np.ones(100)
     fortran = np.asfortranarray(rng.standard_normal((100, 4)))
     assert fused.fused_rows(InMemoryBlocks(fortran, y, sw)) is None
-    wide32 = np.zeros((2, fused.MAX_FLOAT32_FEATURES + 1), dtype=np.float32)
-    assert fused.fused_rows(InMemoryBlocks(wide32, y[:2], sw[:2])) is None
     assert fused.fused_rows(InMemoryBlocks(np.ascontiguousarray(fortran), y, sw)) is not None
     # the softmax kernels take dense float64 only
     labels = rng.integers(0, 3, 100)
@@ -260,3 +258,21 @@ def test_active_set_hessian_runs_merge_blocks_without_changing_results(K):
     assert f == pytest.approx(out[0][0], rel=EXACT_RTOL)
     np.testing.assert_allclose(H, out[0][2], rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(H).max())
     np.testing.assert_array_equal(idx, out[0][3])
+
+
+def test_float32_rows_are_summed_in_float64():
+    """A float32 X is widened exactly, so its objective equals the float64 objective of the
+    same numbers to float64 rounding (float32 sums would be ~1e-7 off)."""
+    rng = np.random.default_rng(11)
+    X32 = rng.standard_normal((4000, 70)).astype(np.float32)
+    y, sw = (rng.random(4000) < 0.5).astype(float), rng.uniform(0.5, 2.0, 4000)
+    x, v = rng.standard_normal(71), rng.standard_normal(71)
+    o32 = LogisticObjective(InMemoryBlocks(X32, y, sw))
+    o64 = LogisticObjective(InMemoryBlocks(X32.astype(np.float64), y, sw))
+    assert o32._fused is not None and o64._fused is not None
+    f32, g32 = o32.value_and_grad(x)
+    f64, g64 = o64.value_and_grad(x)
+    assert f32 == pytest.approx(f64, rel=EXACT_RTOL)
+    np.testing.assert_allclose(g32, g64, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(g64).max())
+    np.testing.assert_allclose(o32.hessp(x)(v), o64.hessp(x)(v), rtol=EXACT_RTOL, atol=1e-12)
+    np.testing.assert_allclose(o32.hess(x), o64.hess(x), rtol=EXACT_RTOL, atol=1e-12)

@@ -500,9 +500,12 @@ class LogisticObjective:
         merged = getattr(self.blocks, "map_reduce_merged", None)
         if merged is None or (with_gradient and self.blocks.dtype != np.float64):
             return self.blocks.map_reduce(kernel, *args)
+        return merged(kernel, self._hessian_run_rows(n_cols), *args)
+
+    def _hessian_run_rows(self, n_cols: int) -> int:
+        """Rows per run of a Hessian pass over ``n_cols`` columns (see HESSIAN_RUN_ROWS_PER_PARAM)."""
         q = max(1, n_cols + int(self.fit_intercept)) * self.n_outputs
-        rows = min(HESSIAN_RUN_ROWS_PER_PARAM * q, HESSIAN_RUN_BYTES // (8 * q))
-        return merged(kernel, rows, *args)
+        return min(HESSIAN_RUN_ROWS_PER_PARAM * q, HESSIAN_RUN_BYTES // (8 * q))
 
     def hessian_block_stride(self) -> int:
         """Every how many blocks a sub-sampled Hessian is taken (1: all of them).
@@ -533,7 +536,20 @@ class LogisticObjective:
         """
         stride = self.hessian_block_stride() if subsample else 1
         S = self.blocks.sw_sum
-        if self._fused is not None:
+        if self._fused is not None and not self.multinomial and self._fused.supports_hessian:
+            # compiled: the value and gradient of value_and_grad (the same
+            # numbers, bit for bit), then the Hessian per chunk (dsyrk)
+            w, b = self.unpack(x)
+            total, gX, gb = self._fused.value_grad(w, b)
+            if stride == 1:
+                runs = self.blocks.merged_bounds(self._hessian_run_rows(self.n_features))
+                H = self._fused.value_grad_hess(w, b, self.fit_intercept, runs)[3] / S
+            else:  # the Hessian from every stride-th block
+                chosen = self.blocks.bounds[::stride]
+                _, _, _, H = self._fused.value_grad_hess(w, b, self.fit_intercept, chosen)
+                S_hess = float(sum(self.blocks.sw[a:e].sum() for a, e in chosen))
+                H = H / S_hess if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
+        elif self._fused is not None:
             # value and gradient from the one-pass compiled kernel (the same
             # numbers value_and_grad gives); the Hessian from the chosen blocks
             total, gX, gb = self._fused.value_grad(*self.unpack(x))

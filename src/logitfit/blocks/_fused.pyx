@@ -18,20 +18,23 @@ still in cache. CSR rows use plain loops. The elementwise part is the one
 * residual ``sigmoid(z) - y`` = ``(1 - y) - s`` for z > 0, ``s - y`` otherwise,
 * Hessian weight ``h (1 - h) = s / (1 + e)``.
 
-X may be float32 or float64 (read as stored). Dense float32 blocks are
-multiplied in float32 (``sgemv``, as numpy's float32 products are); every
-sum across rows of the elementwise part and across blocks is float64.
+X may be float32 or float64 (read as stored: a float32 X is half the bytes
+per pass). Every product and sum is float64: float32 entries are widened as
+they are read (``lf_rows_dot_f32`` / ``lf_rows_axpy_f32``, not ``sgemv``,
+which would round every sum to float32).
 """
 
-from libc.math cimport log1p
+from libc.math cimport log1p, sqrt
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc
-from scipy.linalg.cython_blas cimport dgemm, dgemv, sgemv
+from scipy.linalg.cython_blas cimport dgemm, dgemv, dsyrk, sgemv
 
 cdef extern from "_fused_math.h" nogil:
     double lf_binary_terms(int64_t n, const double* z, const double* y, const double* sw,
                            double* loss, double* res, double* wt)
     void lf_exp_block(int64_t m, double* a)
+    void lf_rows_dot_f32(int64_t n, int64_t p, const float* X, const double* w, double* z)
+    void lf_rows_axpy_f32(int64_t n, int64_t p, const float* X, const double* r, double* g)
     double lf_pairwise_sum(const double* a, int64_t n)
 
 ctypedef fused real:
@@ -43,7 +46,7 @@ ctypedef fused index:
     int64_t
 
 cdef enum:
-    CHUNK = 512  # most rows per gemv and elementwise sweep (the stack buffers' length)
+    CHUNK = 2048  # most rows per chunk (the stack buffers' length): narrow X needs long chunks, BLAS calls cost ~us
     CHUNK_BYTES = 262144  # a chunk of X stays in L2 between its two gemv (256 KB)
 
 
@@ -63,44 +66,40 @@ GRADIENT = MODE_GRADIENT
 WEIGHTS = MODE_WEIGHTS
 
 
-cdef inline void _rows_times(const real* X, int p, int n, const real* v, real* out) noexcept nogil:
-    """``out = X_c v`` for ``n`` C-ordered rows of length ``p`` (BLAS ``gemv``, ``T`` in column-major)."""
+cdef inline void _rows_times(const real* X, int p, int n, const double* v, double* out) noexcept nogil:
+    """``out = X_c v`` for ``n`` C-ordered rows of length ``p``: BLAS ``dgemv`` (``T`` in
+    column-major) for float64 X; for float32 X a loop that widens each entry to
+    float64 and accumulates in float64 (sgemv would round every sum to float32)."""
     cdef int one = 1
-    cdef real alpha = 1.0, beta = 0.0
+    cdef double alpha = 1.0, beta = 0.0
     if real is double:
         dgemv("T", &p, &n, &alpha, <double*> X, &p, <double*> v, &one, &beta, out, &one)
     else:
-        sgemv("T", &p, &n, &alpha, <float*> X, &p, <float*> v, &one, &beta, out, &one)
+        lf_rows_dot_f32(n, p, <const float*> X, v, out)
 
 
-cdef inline void _add_rows_t_times(const real* X, int p, int n, const real* r, real* g) noexcept nogil:
-    """``g += X_c^T r`` for ``n`` C-ordered rows of length ``p`` (BLAS ``gemv``)."""
+cdef inline void _add_rows_t_times(const real* X, int p, int n, const double* r, double* g) noexcept nogil:
+    """``g += X_c^T r`` for ``n`` C-ordered rows of length ``p`` (``dgemv``, or the float32 loop)."""
     cdef int one = 1
-    cdef real alpha = 1.0, beta = 1.0
+    cdef double alpha = 1.0, beta = 1.0
     if real is double:
         dgemv("N", &p, &n, &alpha, <double*> X, &p, <double*> r, &one, &beta, g, &one)
     else:
-        sgemv("N", &p, &n, &alpha, <float*> X, &p, <float*> r, &one, &beta, g, &one)
+        lf_rows_axpy_f32(n, p, <const float*> X, r, g)
 
 
 cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
-                        const real* w, double b, Py_ssize_t a, Py_ssize_t e, int mode,
+                        const double* w, double b, Py_ssize_t a, Py_ssize_t e, int mode,
                         double* out, double* d) noexcept nogil:
     cdef double z[CHUNK]
     cdef double loss[CHUNK]
     cdef double res[CHUNK]
     cdef double wt[CHUNK]
-    cdef real zr[CHUNK]
-    cdef real g32[4096]  # float32 block gradient (used only when real is float and p <= 4096)
     cdef double total = 0.0, gb = 0.0
     cdef Py_ssize_t c, i, j
     cdef int n
-    cdef real* g
+    cdef double* g = out + 1
     cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
-    if real is double:
-        g = out + 1
-    else:
-        g = g32
     if mode == MODE_GRADIENT:
         for j in range(p):
             g[j] = 0.0
@@ -108,12 +107,12 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
         if p > 0:
-            _rows_times(X + c * p, p, n, w, zr)
-            for i in range(n):
-                z[i] = zr[i] + b
+            _rows_times(X + c * p, p, n, w, z)
         else:
             for i in range(n):
-                z[i] = b
+                z[i] = 0.0
+        for i in range(n):
+            z[i] += b
         total += lf_binary_terms(n, z, y + c, sw + c, loss, res, wt)
         if mode == MODE_WEIGHTS:
             for i in range(n):
@@ -121,18 +120,14 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
         elif mode == MODE_GRADIENT:
             for i in range(n):
                 gb += res[i]
-                zr[i] = <real> res[i]
             if p > 0:
-                _add_rows_t_times(X + c * p, p, n, zr, g)
+                _add_rows_t_times(X + c * p, p, n, res, g)
         c += n
     if mode == MODE_VALUE:
         out[0] = total
     elif mode == MODE_GRADIENT:
         out[0] = total
         out[p + 1] = gb
-        if real is float:
-            for j in range(p):
-                out[1 + j] = g32[j]
 
 
 cdef inline double _dot_sparse(const real* data, const index* ind, Py_ssize_t lo, Py_ssize_t hi,
@@ -186,21 +181,16 @@ cdef void _binary_block_csr(const real* data, const index* ind, const index* ptr
 
 
 def binary_dense(const real[:, ::1] X, const double[::1] y, const double[::1] sw,
-                 const real[::1] w, double b, const int64_t[::1] bounds,
+                 const double[::1] w, double b, const int64_t[::1] bounds,
                  Py_ssize_t k0, Py_ssize_t k1, int mode, double[:, ::1] out,
                  double[::1] d):
-    """Binary pass over dense blocks ``k0..k1-1`` (see the module docstring and ``mode``).
-
-    ``w`` has the dtype of X; a float32 X needs ``p <= 4096`` for ``GRADIENT``.
-    """
+    """Binary pass over dense blocks ``k0..k1-1`` (see the module docstring and ``mode``)."""
     cdef int p = <int> X.shape[1]
     cdef Py_ssize_t k
     cdef double* dp = &d[0] if d.shape[0] > 0 else NULL
-    cdef const real* wp = &w[0] if w.shape[0] > 0 else NULL
+    cdef const double* wp = &w[0] if w.shape[0] > 0 else NULL
     if X.shape[0] == 0:
         return
-    if real is float and mode == MODE_GRADIENT and p > 4096:
-        raise ValueError("float32 gradient kernel supports at most 4096 features")
     with nogil:
         for k in range(k0, k1):
             _binary_block(&X[0, 0], p, &y[0], &sw[0], wp, b, bounds[k], bounds[k + 1],
@@ -225,41 +215,31 @@ def binary_csr(const real[::1] data, const index[::1] indices, const index[::1] 
                               bounds[k], bounds[k + 1], mode, &out[k, 0], dp)
 
 
-cdef void _hessp_block(const real* X, int p, const double* d, const real* v, double vb,
+cdef void _hessp_block(const real* X, int p, const double* d, const double* v, double vb,
                        Py_ssize_t a, Py_ssize_t e, double* out) noexcept nogil:
     """``out = [sum_i u_i x_i, sum_i u_i]`` with ``u_i = d_i (x_i . v + vb)``."""
-    cdef real zr[CHUNK]
-    cdef real g32[4096]
-    cdef double u, ub = 0.0
+    cdef double u[CHUNK]
+    cdef double ub = 0.0
     cdef Py_ssize_t c, i, j
     cdef int n
-    cdef real* g
     cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
-    if real is double:
-        g = out
-    else:
-        g = g32
     for j in range(p):
-        g[j] = 0.0
+        out[j] = 0.0
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
         if p > 0:
-            _rows_times(X + c * p, p, n, v, zr)
+            _rows_times(X + c * p, p, n, v, u)
         else:
             for i in range(n):
-                zr[i] = 0.0
+                u[i] = 0.0
         for i in range(n):
-            u = d[c + i] * (zr[i] + vb)
-            ub += u
-            zr[i] = <real> u
+            u[i] = d[c + i] * (u[i] + vb)
+            ub += u[i]
         if p > 0:
-            _add_rows_t_times(X + c * p, p, n, zr, g)
+            _add_rows_t_times(X + c * p, p, n, u, out)
         c += n
     out[p] = ub
-    if real is float:
-        for j in range(p):
-            out[j] = g32[j]
 
 
 cdef void _hessp_block_csr(const real* data, const index* ind, const index* ptr, Py_ssize_t p,
@@ -277,19 +257,14 @@ cdef void _hessp_block_csr(const real* data, const index* ind, const index* ptr,
     out[p] = ub
 
 
-def hessp_dense(const real[:, ::1] X, const double[::1] d, const real[::1] v, double vb,
+def hessp_dense(const real[:, ::1] X, const double[::1] d, const double[::1] v, double vb,
                 const int64_t[::1] bounds, Py_ssize_t k0, Py_ssize_t k1, double[:, ::1] out):
-    """Hessian-vector partials ``[X_k^T (d_k * (X_k v + vb)), sum d_k * (X_k v + vb)]`` per block.
-
-    ``v`` has the dtype of X; a float32 X needs ``p <= 4096``.
-    """
+    """Hessian-vector partials ``[X_k^T (d_k * (X_k v + vb)), sum d_k * (X_k v + vb)]`` per block."""
     cdef int p = <int> X.shape[1]
     cdef Py_ssize_t k
-    cdef const real* vp = &v[0] if v.shape[0] > 0 else NULL
+    cdef const double* vp = &v[0] if v.shape[0] > 0 else NULL
     if X.shape[0] == 0:
         return
-    if real is float and p > 4096:
-        raise ValueError("float32 Hessian-vector kernel supports at most 4096 features")
     with nogil:
         for k in range(k0, k1):
             _hessp_block(&X[0, 0], p, &d[0], vp, vb, bounds[k], bounds[k + 1], &out[k, 0])
@@ -522,3 +497,96 @@ def multinomial_hessp_dense(const double[:, ::1] X, const double[::1] sw, const 
                                    bounds[k + 1], &out[k, 0], Z)
     finally:
         free(Z)
+
+
+
+# --------------------------------------------------------------------------
+# Binary value, gradient and Hessian in one pass (Newton), dense X.
+# --------------------------------------------------------------------------
+
+
+cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const double* sw,
+                             const double* w, double b, Py_ssize_t a, Py_ssize_t e, double* out,
+                             double* A, double* hb) noexcept nogil:
+    """Rows ``a..e-1`` into ``out = [sum s l, g (p), sum s r, H (q x q, C order)]``.
+
+    ``H = X~^T diag(s h (1 - h)) X~`` with ``X~ = [X, 1]`` when ``q = p + 1``:
+    per chunk the rows scaled by ``sqrt(s h (1 - h))`` are copied to ``A``
+    (float64) and added by one symmetric rank-k update (BLAS ``dsyrk``), which
+    fills the upper triangle of the C-ordered H (the caller mirrors it).
+    ``hb`` (p entries) collects ``X^T d`` for the intercept column.
+    """
+    cdef double z[CHUNK]
+    cdef double loss[CHUNK]
+    cdef double res[CHUNK]
+    cdef double wt[CHUNK]
+    cdef double total = 0.0, gb = 0.0, dsum = 0.0, sd
+    cdef Py_ssize_t c, i, j
+    cdef int n
+    cdef double done = 1.0
+    cdef double* g = out + 1
+    cdef double* H = out + p + 2
+    cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
+    for j in range(p):
+        g[j] = 0.0
+        hb[j] = 0.0
+    for j in range(q * q):
+        H[j] = 0.0
+    c = a
+    while c < e:
+        n = <int> (rows if c + rows < e else e - c)
+        if p > 0:
+            _rows_times(X + c * p, p, n, w, z)
+        else:
+            for i in range(n):
+                z[i] = 0.0
+        for i in range(n):
+            z[i] += b
+        total += lf_binary_terms(n, z, y + c, sw + c, loss, res, wt)
+        for i in range(n):
+            gb += res[i]
+            dsum += wt[i]
+        if p > 0:
+            _add_rows_t_times(X + c * p, p, n, res, g)
+            _add_rows_t_times(X + c * p, p, n, wt, hb)
+            for i in range(n):
+                sd = sqrt(wt[i])
+                for j in range(p):
+                    A[i * p + j] = sd * X[(c + i) * p + j]
+            # column-major: C (p x p, ld q) += A^T-view (p x n) times its transpose;
+            # "L" in column-major is the upper triangle of the C-ordered H
+            dsyrk("L", "N", &p, &n, &done, A, &p, &done, H, &q)
+        c += n
+    out[0] = total
+    out[p + 1] = gb
+    if q > p:
+        for j in range(p):
+            H[j * q + p] = hb[j]
+        H[p * q + p] = dsum
+
+
+def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::1] sw,
+                      const double[::1] w, double b, const int64_t[::1] starts,
+                      const int64_t[::1] ends, Py_ssize_t r0, Py_ssize_t r1, bint fit_intercept,
+                      double[:, ::1] out):
+    """Value, gradient and Hessian partials of the row ranges ``r0..r1-1``
+    (``starts[r]..ends[r]-1``): ``out[r] = [sum s l, g (p), sum s r, H (q*q)]``
+    with ``q = p + fit_intercept``; H has its upper triangle filled."""
+    cdef int p = <int> X.shape[1]
+    cdef int q = p + (1 if fit_intercept else 0)
+    cdef Py_ssize_t r
+    cdef double* A
+    cdef double* hb
+    cdef const double* wp = &w[0] if w.shape[0] > 0 else NULL
+    cdef const real* Xp = &X[0, 0] if X.shape[0] > 0 else NULL
+    A = <double*> malloc((CHUNK * p + p + 1) * sizeof(double))
+    if A == NULL:
+        raise MemoryError()
+    hb = A + CHUNK * p
+    try:
+        with nogil:
+            for r in range(r0, r1):
+                _binary_hess_range(Xp, p, q, &y[0], &sw[0], wp, b, starts[r], ends[r],
+                                   &out[r, 0], A, hb)
+    finally:
+        free(A)

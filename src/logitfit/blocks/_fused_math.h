@@ -159,4 +159,37 @@ LF_CLONES static void lf_exp_block(int64_t m, double *restrict a)
         a[j] = lf_exp_nonpos(a[j]);
 }
 
+
+/* Mixed precision for float32 X: z[i] = sum_j X[i, j] w[j] and g[j] += sum_i
+ * r[i] X[i, j], each float32 entry widened to float64 as it is read (eight
+ * partial sums per row for the dot, so the loop vectorises). */
+LF_CLONES static void lf_rows_dot_f32(int64_t n, int64_t p, const float *restrict X,
+                                      const double *restrict w, double *restrict z)
+{
+    int64_t i, j;
+    int k;
+    for (i = 0; i < n; i++) {
+        const float *restrict x = X + i * p;
+        double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        for (j = 0; j + 8 <= p; j += 8)
+            for (k = 0; k < 8; k++)
+                acc[k] += (double)x[j + k] * w[j + k];
+        for (; j < p; j++)
+            acc[0] += (double)x[j] * w[j];
+        z[i] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+}
+
+LF_CLONES static void lf_rows_axpy_f32(int64_t n, int64_t p, const float *restrict X,
+                                       const double *restrict r, double *restrict g)
+{
+    int64_t i, j;
+    for (i = 0; i < n; i++) {
+        const float *restrict x = X + i * p;
+        double ri = r[i];
+        for (j = 0; j < p; j++)
+            g[j] += ri * (double)x[j];
+    }
+}
+
 #endif

@@ -29,8 +29,6 @@ except ImportError:  # pragma: no cover - the extension is part of every install
     _fused = None
 
 AVAILABLE = _fused is not None
-# The float32 dense kernels keep a block's gradient in a fixed stack buffer.
-MAX_FLOAT32_FEATURES = 4096
 
 __all__ = ["AVAILABLE", "FusedRows", "fused_rows"]
 
@@ -51,8 +49,6 @@ def fused_rows(blocks: Any) -> FusedRows | None:
         if X.format != "csr" or X.indices.dtype not in (np.int32, np.int64):
             return None
     elif not (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous):
-        return None
-    elif X.dtype == np.float32 and X.shape[1] > MAX_FLOAT32_FEATURES:
         return None
     return FusedRows(blocks)
 
@@ -101,10 +97,10 @@ class FusedRows:
         self.blocks.run_ranges(lambda k0, k1: call(k0, k1, out))
         return out.sum(axis=0)
 
-    def _coef(self, w: np.ndarray) -> np.ndarray:
-        """Coefficients as the kernels read them: X's dtype for dense X (BLAS), float64 for CSR."""
-        dtype = np.float64 if self.sparse else self.blocks.dtype
-        return np.ascontiguousarray(w, dtype=dtype)
+    @staticmethod
+    def _coef(w: np.ndarray) -> np.ndarray:
+        """Coefficients as the kernels read them: float64, contiguous."""
+        return np.ascontiguousarray(w, dtype=np.float64)
 
     def _pass(self, mode: int, w: np.ndarray, b, width: int, state: np.ndarray) -> np.ndarray:
         w = self._coef(w)
@@ -147,6 +143,34 @@ class FusedRows:
             state = np.empty(n)
         self._pass(_fused.WEIGHTS, w, b, 1, state)
         return state
+
+    @property
+    def supports_hessian(self) -> bool:
+        """Whether :meth:`value_grad_hess` applies (binary model, dense X)."""
+        return not self.sparse
+
+    def value_grad_hess(
+        self, w: np.ndarray, b: float, fit_intercept: bool, ranges: list[tuple[int, int]]
+    ) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Binary value, gradient and Hessian over the row ``ranges``, one pass each.
+
+        Returns ``(sum s l, X^T (s r), sum s r, H)`` with ``H = X~^T diag(s h (1 - h)) X~``
+        (upper triangle filled), each summed over the ranges in order.
+        """
+        w = self._coef(w)
+        p = self.n_features
+        q = p + int(fit_intercept)
+        starts = np.array([a for a, _ in ranges], dtype=np.int64)
+        ends = np.array([e for _, e in ranges], dtype=np.int64)
+        out = np.empty((len(ranges), p + 2 + q * q))
+        y = self._y(np.float64)
+
+        def call(r0, r1):
+            _fused.binary_dense_hess(*self._X, y, self.sw, w, float(b), starts, ends, r0, r1, fit_intercept, out)
+
+        self.blocks.run_ranges(call, len(ranges))
+        acc = out.sum(axis=0)
+        return float(acc[0]), acc[1 : p + 1], float(acc[p + 1]), acc[p + 2 :].reshape(q, q)
 
     def hessp(self, state: np.ndarray, v: np.ndarray, vb) -> tuple[np.ndarray, Any]:
         """``(X^T U, sum_i U_i)``: ``U = d * (X v + vb)`` (binary) or

@@ -57,7 +57,7 @@ def _single_threaded_blas():
 # 25 blocks 71 ms (69 ms); 4 blocks 62 ms (53 ms); one block 44 ms. scipy's
 # sparse products gain little from threads, and each block adds a dense
 # n_features partial gradient to the reduce: sparse blocks are made large.
-SPARSE_NNZ_PER_FEATURE = 32
+SPARSE_NNZ_PER_FEATURE = 8
 
 
 def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
@@ -170,6 +170,12 @@ class InMemoryBlocks:
                 self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
             return reduce(self._pool.map(fn, indices))
 
+    def merged_bounds(self, min_rows: int) -> list[tuple[int, int]]:
+        """Row ranges of consecutive blocks, each of at least ``min_rows`` rows (but the last)."""
+        per_run = max(1, -(-int(min_rows) // self.rows_per_block))
+        n = len(self.bounds)
+        return [(self.bounds[i][0], self.bounds[min(i + per_run, n) - 1][1]) for i in range(0, n, per_run)]
+
     def map_reduce_merged(self, kernel: BlockKernel, min_rows: int, *args: Any) -> tuple:
         """``map_reduce`` over runs of consecutive blocks of at least ``min_rows`` rows each.
 
@@ -178,9 +184,7 @@ class InMemoryBlocks:
         so a call should cover many more rows than ``q``. Runs depend only on
         the shape, so the sum stays bit-identical for any number of threads.
         """
-        per_run = max(1, -(-int(min_rows) // self.rows_per_block))
-        n = len(self.bounds)
-        runs = [(self.bounds[i][0], self.bounds[min(i + per_run, n) - 1][1]) for i in range(0, n, per_run)]
+        runs = self.merged_bounds(min_rows)
 
         def run(i: int):
             a, b = runs[i]
@@ -196,15 +200,16 @@ class InMemoryBlocks:
         """``map_reduce`` over the blocks ``indices`` only (e.g. a sub-sampled Hessian)."""
         return self._map(lambda i: kernel(self.block(i), *args), sum_tuples, indices)
 
-    def run_ranges(self, fn) -> None:
-        """Run ``fn(k0, k1)`` over contiguous ranges of block indices covering all blocks.
+    def run_ranges(self, fn, n_items: int | None = None) -> None:
+        """Run ``fn(k0, k1)`` over contiguous ranges of block indices covering all blocks
+        (or of ``0..n_items-1``, for row ranges the caller chose).
 
         One range per thread (a single range below ``MIN_PARALLEL_BLOCKS``
         blocks): for compiled kernels that release the GIL and write each
         block's partial sums to their own row, so the split does not change
         any result.
         """
-        n = len(self.bounds)
+        n = len(self.bounds) if n_items is None else n_items
         parts = 1 if n < MIN_PARALLEL_BLOCKS else min(self.n_threads, n)
         # The kernels call BLAS (scipy's cython_blas): one BLAS thread per block
         # thread, as in _map. Without the limit, OpenBLAS's own threads on wide
