@@ -151,9 +151,17 @@ PEERS: dict[str, list[tuple[str, str]]] = {
 LEVELS = ("default", "tight")
 
 
+# logitfit's other exact solvers on the workloads where the ``auto`` rule has a
+# close call to make: the same run then shows whether the rule picked the fastest.
+LOGITFIT_ALTERNATIVES = {"W1": ["newton-cg", "lbfgs"], "W2": ["lbfgs"], "W4": ["lbfgs"]}
+
+
 def cells(workload: str, libraries: set[str] | None = None) -> list[Cell]:
-    """logitfit (auto) and every applicable peer, each at default and tight tolerance."""
+    """logitfit (auto, and the alternatives above) and every applicable peer, each at
+    default and tight tolerance."""
     out = [Cell("logitfit", f"auto/{level}") for level in LEVELS]
+    for solver in LOGITFIT_ALTERNATIVES.get(workload, []):
+        out += [Cell("logitfit", f"{solver}/{level}") for level in LEVELS]
     for lib, solver in PEERS[workload]:
         out += [Cell(lib, f"{solver}/{level}") for level in LEVELS]
     return [c for c in out if libraries is None or c.library in libraries]
