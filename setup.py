@@ -1,4 +1,4 @@
-"""Build the compiled row kernels (logitfit.blocks._fused); everything else is in pyproject.toml."""
+"""Build the compiled kernels (logitfit.blocks._fused, logitfit.solvers._cd_kernels); the rest is in pyproject.toml."""
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -12,6 +12,12 @@ extensions = [
         # (_fused_math.h; no FP exception flags are read anywhere);
         # -ffp-contract=off keeps Dekker's exact product exact there.
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
+    ),
+    # cyclic coordinate-descent sweeps of the cd solver's inner problem
+    Extension(
+        "logitfit.solvers._cd_kernels",
+        ["src/logitfit/solvers/_cd_kernels.pyx"],
+        extra_compile_args=["-O3"],
     ),
 ]
 

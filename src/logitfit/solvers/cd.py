@@ -47,7 +47,7 @@ import numpy as np
 
 from logitfit.loss import Objective
 from logitfit.penalties import L1Penalty
-from logitfit.solvers import SolverOptions, SolverResult
+from logitfit.solvers import SolverOptions, SolverResult, _cd_kernels
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack
 
 DEFAULT_MAX_ITER = 200
@@ -68,9 +68,13 @@ GROUP_NEWTON_RTOL = 1e-13
 # Below this face size a polish (LU of a tiny matrix) costs about three
 # sweeps of Python overhead, so small problems polish every few sweeps.
 POLISH_MIN_SIZE = 12
-# One coordinate update's interpreter overhead (~10 us) in flops (~2 GFlop/s):
-# the sweeps are bound by it until the active set has thousands of entries.
-UPDATE_OVERHEAD_FLOPS = 2e4
+# One grouped block update's interpreter overhead (~10 us) in flops (~2 GFlop/s):
+# the grouped sweeps are bound by it until the active set has thousands of entries.
+GROUPED_UPDATE_OVERHEAD_FLOPS = 2e4
+# The compiled separable update (_cd_kernels.sweeps): fixed cost of one update
+# and of one kernel call (argument checks, memoryviews), in flops. TUNED BELOW.
+UPDATE_OVERHEAD_FLOPS = 20.0
+SWEEP_CALL_OVERHEAD_FLOPS = 4e3
 # From this many parameters on (separable penalty) the inner problem is solved
 # by vectorised FISTA + polishing instead of cyclic sweeps: a sweep's
 # interpreter cost (m updates of ~10 us) then exceeds an H @ delta (m^2 flops).
@@ -295,67 +299,105 @@ def _inner_prox_grad(H, g, u0, lam, lo, hi, tol) -> np.ndarray:
 def _inner_cd(H, g, u0, lam, lo, hi, K, grouped, tol) -> np.ndarray:
     """Minimise ``g^T d + d^T H d / 2 + sum lam |u0 + d|`` over the box by coordinate descent.
 
-    Returns the new values ``u = u0 + d``.
+    Returns the new values ``u = u0 + d``. Separable penalty: compiled sweeps
+    (:func:`_inner_cd_separable`), or vectorised FISTA from
+    ``VECTORISED_MIN_SIZE`` parameters on; grouped: block updates in Python
+    (:func:`_inner_cd_grouped`).
     """
-    if not grouped and u0.size >= VECTORISED_MIN_SIZE:
+    if grouped:
+        return _inner_cd_grouped(H, g, u0, lam, K, tol)
+    if u0.size >= VECTORISED_MIN_SIZE:
         return _inner_prox_grad(H, g, u0, lam, lo, hi, tol)
+    return _inner_cd_separable(H, g, u0, lam, lo, hi, tol)
+
+
+def _inner_cd_separable(H, g, u0, lam, lo, hi, tol) -> np.ndarray:
+    """Cyclic CD for the separable penalty; the sweeps run in C (:func:`_cd_kernels.sweeps`).
+
+    Coordinate i moves to ``clip(S(H_ii u_i - (g_i + v_i), lam_i) / H_ii,
+    lo_i, hi_i)`` with ``v = H (u - u0)`` updated after each move. Schedule: a
+    sweep over every coordinate, then sweeps over the non-zero ones until no
+    move changes the model gradient by more than ``tol`` (``|delta_i| H_ii <=
+    tol``), then a full sweep again. A polish (:func:`_polish_loop`) runs
+    whenever the sweeps since the last one cost as much as an LU of the face;
+    the kernel runs all the sweeps of that budget in one call.
+    """
+    m = u0.size
+    H = np.ascontiguousarray(H, dtype=np.float64)
+    g, lam, lo, hi = (np.ascontiguousarray(a, dtype=np.float64) for a in (g, lam, lo, hi))
+    u = np.array(u0, dtype=np.float64)
+    v = np.zeros(m)  # H (u - u0)
+    diag = np.maximum(np.diag(H), np.finfo(float).tiny)
+    everything = np.arange(m, dtype=np.intp)
+    for _ in range(MAX_SWEEPS):
+        _, change = _cd_kernels.sweeps(H, g, u, v, diag, lam, lo, hi, everything, tol, 1)
+        if change <= tol:
+            break
+        active = np.flatnonzero(u)
+        # A sweep: |active| updates of m flops plus a fixed cost each; a polish:
+        # an LU of the face, |active|^3 / 3. Polishing at most doubles the work.
+        polish_cost = max(active.size, POLISH_MIN_SIZE) ** 3 / 3.0
+        per_sweep = active.size * (m + UPDATE_OVERHEAD_FLOPS) + SWEEP_CALL_OVERHEAD_FLOPS
+        spent = 0.0
+        done = 0
+        while done < MAX_SWEEPS:
+            budget = min(max(1, int(np.ceil((polish_cost - spent) / per_sweep))), MAX_SWEEPS - done)
+            n, change = _cd_kernels.sweeps(H, g, u, v, diag, lam, lo, hi, active, tol, budget)
+            done += n
+            if change <= tol:
+                break
+            spent += n * per_sweep
+            if spent >= polish_cost:
+                _polish_loop(H, g, u0, u, lam, lo, hi, 1)
+                v[:] = H @ (u - u0)
+                spent = 0.0
+    return u
+
+
+def _inner_cd_grouped(H, g, u0, lam, K, tol) -> np.ndarray:
+    """Block CD for the grouped penalty: the K entries of a feature move to the block minimiser.
+
+    With ``v = H (u - u0)``, ``r = g_s + v_s`` and ``c = B u_s - r`` (``B`` the
+    feature's K x K diagonal block): ``u_s = 0`` if ``||c|| <= lam``, else the
+    exact minimiser :func:`_group_solve`; unpenalised features take the
+    pseudo-inverse Newton step. Left in Python: an update is a handful of
+    K-sized numpy calls around a secular-equation solve.
+    """
     u = u0.copy()
     v = np.zeros_like(u)  # H (u - u0)
-    diag = np.maximum(np.diag(H), np.finfo(float).tiny)
     m = u.size
-    if grouped:
-        n_g = m // K
-        glam = lam[::K]
-        starts = np.arange(n_g) * K
-        blocks = np.stack([H[i : i + K, i : i + K] for i in starts]) if n_g else np.zeros((0, K, K))
-        evals, evecs = np.linalg.eigh(blocks)
-        evals = np.maximum(evals, 0.0)
-        pinvs = {i: np.linalg.pinv(blocks[i], rcond=1e-12, hermitian=True) for i in np.flatnonzero(glam == 0)}
+    n_g = m // K
+    glam = lam[::K]
+    starts = np.arange(n_g) * K
+    blocks = np.stack([H[i : i + K, i : i + K] for i in starts]) if n_g else np.zeros((0, K, K))
+    evals, evecs = np.linalg.eigh(blocks)
+    evals = np.maximum(evals, 0.0)
+    pinvs = {i: np.linalg.pinv(blocks[i], rcond=1e-12, hermitian=True) for i in np.flatnonzero(glam == 0)}
 
-        def update(i: int) -> float:
-            s = slice(i * K, (i + 1) * K)
-            r = g[s] + v[s]
-            if glam[i] == 0:
-                new = u[s] - pinvs[i] @ r
+    def update(i: int) -> float:
+        s = slice(i * K, (i + 1) * K)
+        r = g[s] + v[s]
+        if glam[i] == 0:
+            new = u[s] - pinvs[i] @ r
+        else:
+            c = blocks[i] @ u[s] - r
+            if np.linalg.norm(c) <= glam[i]:
+                new = np.zeros(K)
             else:
-                c = blocks[i] @ u[s] - r
-                if np.linalg.norm(c) <= glam[i]:
-                    new = np.zeros(K)
-                else:
-                    new = evecs[i] @ _group_solve(evecs[i].T @ c, evals[i], glam[i])
-            delta = new - u[s]
-            if not np.any(delta):
-                return 0.0
-            u[s] = new
-            v[:] += H[:, s] @ delta
-            return float(np.max(np.abs(blocks[i] @ delta)))
+                new = evecs[i] @ _group_solve(evecs[i].T @ c, evals[i], glam[i])
+        delta = new - u[s]
+        if not np.any(delta):
+            return 0.0
+        u[s] = new
+        v[:] += H[:, s] @ delta
+        return float(np.max(np.abs(blocks[i] @ delta)))
 
-        units = n_g
-        nonzero = lambda: [i for i in range(n_g) if np.any(u[i * K : (i + 1) * K])]  # noqa: E731
-    else:
-
-        def update(i: int) -> float:
-            r = g[i] + v[i]
-            z = diag[i] * u[i] - r
-            new = np.sign(z) * max(abs(z) - lam[i], 0.0) / diag[i]
-            new = min(max(new, lo[i]), hi[i])
-            delta = new - u[i]
-            if delta == 0.0:
-                return 0.0
-            u[i] = new
-            v[:] += delta * H[i]
-            return abs(delta) * diag[i]
-
-        units = m
-        nonzero = lambda: np.flatnonzero(u).tolist()  # noqa: E731
-
-    everything = list(range(units))
-    polish = _polish_grouped_loop if grouped else _polish_loop
+    everything = range(n_g)
     for _ in range(MAX_SWEEPS):
         change = max((update(i) for i in everything), default=0.0)
         if change <= tol:
             break
-        active = nonzero()
+        active = [i for i in range(n_g) if np.any(u[i * K : (i + 1) * K])]
         # Polish once the sweeps since the last polish cost as much as one
         # (a sweep: |active| (K m + the Python cost of an update) flops; a
         # polish: an LU of (|active| K)^2), so polishing at most doubles the
@@ -365,15 +407,15 @@ def _inner_cd(H, g, u0, lam, lo, hi, K, grouped, tol) -> np.ndarray:
         for _ in range(MAX_SWEEPS):
             if max((update(i) for i in active), default=0.0) <= tol:
                 break
-            spent += len(active) * (K * m + UPDATE_OVERHEAD_FLOPS)
+            spent += len(active) * (K * m + GROUPED_UPDATE_OVERHEAD_FLOPS)
             if spent >= polish_cost:
-                polish(H, g, u0, u, lam, lo, hi, K)
+                _polish_grouped_loop(H, g, u0, u, lam, K)
                 v[:] = H @ (u - u0)
                 spent = 0.0
     return u
 
 
-def _polish_grouped_loop(H, g, u0, u, lam, lo, hi, K) -> None:
+def _polish_grouped_loop(H, g, u0, u, lam, K) -> None:
     """Newton steps on the grouped model until they stop moving (updates ``u`` in place)."""
     for _ in range(POLISH_MAX_CUTS):
         polished = _polish_grouped(H, g, u0, u, lam, K)
