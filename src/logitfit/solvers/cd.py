@@ -44,6 +44,7 @@ Convergence: the maximum KKT violation (:meth:`L1Penalty.kkt_violation`)
 from __future__ import annotations
 
 import numpy as np
+from scipy import linalg
 
 from logitfit.loss import Objective
 from logitfit.penalties import L1Penalty
@@ -71,14 +72,31 @@ POLISH_MIN_SIZE = 12
 # One grouped block update's interpreter overhead (~10 us) in flops (~2 GFlop/s):
 # the grouped sweeps are bound by it until the active set has thousands of entries.
 GROUPED_UPDATE_OVERHEAD_FLOPS = 2e4
-# The compiled separable update (_cd_kernels.sweeps): fixed cost of one update
-# and of one kernel call (argument checks, memoryviews), in flops. TUNED BELOW.
-UPDATE_OVERHEAD_FLOPS = 20.0
-SWEEP_CALL_OVERHEAD_FLOPS = 4e3
+# Costs of the compiled separable sweeps (_cd_kernels.sweeps) in units of one
+# multiply-add of the update's axpy (v += delta H[i]; ~0.3 ns in cache),
+# measured on the 2-core dev machine under load: an update's fixed cost
+# ~10 ns; a kernel call (nine buffer acquisitions) ~6.5 us; a polish
+# (_polish_loop: numpy calls + LAPACK) ~370 us at a face of 3 and ~450 us at
+# 22. The polishing budget counts that fixed cost, not just the LU's flops,
+# or compiled sweeps (~1 us each on small faces) would polish after each.
+UPDATE_OVERHEAD_FLOPS = 30.0
+SWEEP_CALL_OVERHEAD_FLOPS = 2e4
+POLISH_OVERHEAD_FLOPS = 1e6
+# A flop of the polish's factorisation (n^3/3, Cholesky) against one of the
+# sweeps' axpy: at a face of ~1000 (H of 8 MB, out of cache) the axpy ran at
+# ~1 ns a flop and LAPACK at ~0.35 ns. Counting it so (polishing ~3x as often) cut the inner solves
+# of a sparse 4500 x 1000 path fit from 16.6 s to 14.1 s (the rest of the fit
+# unchanged or slower: the machine was loaded).
+FACTOR_FLOP_COST = 0.3
 # From this many parameters on (separable penalty) the inner problem is solved
-# by vectorised FISTA + polishing instead of cyclic sweeps: a sweep's
-# interpreter cost (m updates of ~10 us) then exceeds an H @ delta (m^2 flops).
-VECTORISED_MIN_SIZE = 200
+# by vectorised FISTA + polishing instead of cyclic sweeps. With interpreted
+# sweeps (~10 us an update) the crossover was 200; with compiled sweeps CD
+# wins at every size measured (1 BLAS thread, correlated model problems, 20%
+# non-zero, tol 1e-7; compiled CD vs FISTA): m=50 0.33 vs 0.75 ms, 200 0.31
+# vs 0.91 ms, 400 2.5 vs 11 ms, 800 32 vs 614 ms, 1600 78 vs 1683 ms. So the
+# FISTA inner solver is now reached only past the dense-Hessian limit, i.e.
+# not from cd (tests reach it by lowering this constant).
+VECTORISED_MIN_SIZE = MAX_HESSIAN_PARAMS + 1
 # Power iterations for the step of the vectorised inner solver, and the
 # inflation of their (from-below) estimate; a too-small L is caught and doubled.
 POWER_ITER = 20
@@ -166,10 +184,15 @@ def _polish(H, g, u0, u, lam, lo, hi) -> np.ndarray | None:
     # singular (multinomial: every class of a feature free, no L2); with H_FF
     # + eps I above H_FF the step still decreases the model (by rhs.step/2).
     Hf[np.diag_indices_from(Hf)] += POLISH_RIDGE * max(float(np.max(np.diag(Hf))), np.finfo(float).tiny)
+    # H_FF + ridge is SPD: Cholesky, half an LU's flops (LU took 8% of a sparse
+    # path fit); LU only if rounding makes the factorisation fail.
     try:
-        step = np.linalg.solve(Hf, rhs)
-    except np.linalg.LinAlgError:
-        return None
+        step = linalg.cho_solve(linalg.cho_factor(Hf, lower=True, check_finite=False), rhs)
+    except linalg.LinAlgError:
+        try:
+            step = np.linalg.solve(Hf, rhs)
+        except np.linalg.LinAlgError:
+            return None
     if not np.all(np.isfinite(step)) or float(step @ rhs) <= 0.0:
         return None
     uf = u[free]
@@ -335,8 +358,8 @@ def _inner_cd_separable(H, g, u0, lam, lo, hi, tol) -> np.ndarray:
             break
         active = np.flatnonzero(u)
         # A sweep: |active| updates of m flops plus a fixed cost each; a polish:
-        # an LU of the face, |active|^3 / 3. Polishing at most doubles the work.
-        polish_cost = max(active.size, POLISH_MIN_SIZE) ** 3 / 3.0
+        # an LU of the face plus its fixed cost. Polishing at most doubles the work.
+        polish_cost = FACTOR_FLOP_COST * active.size**3 / 3.0 + POLISH_OVERHEAD_FLOPS
         per_sweep = active.size * (m + UPDATE_OVERHEAD_FLOPS) + SWEEP_CALL_OVERHEAD_FLOPS
         spent = 0.0
         done = 0
