@@ -1,7 +1,8 @@
-"""Build the compiled row kernels (logitfit.blocks._fused); everything else is in pyproject.toml.
+"""Build the compiled kernels (logitfit.blocks._fused, logitfit.solvers._cd_kernels).
 
-The kernels are optional: where no C compiler is available the build says so
-and logitfit installs with its numpy kernels (the same results, slower).
+Everything else is in pyproject.toml. The kernels are optional: where no C
+compiler is available the build says so and logitfit installs with its numpy
+and Python code paths (the same results, slower).
 """
 
 import sys
@@ -20,6 +21,12 @@ extensions = [
         # (_fused_math.h; no FP exception flags are read anywhere);
         # -ffp-contract=off keeps Dekker's exact product exact there.
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
+    ),
+    # cyclic coordinate-descent sweeps of the cd solver's inner problem
+    Extension(
+        "logitfit.solvers._cd_kernels",
+        ["src/logitfit/solvers/_cd_kernels.pyx"],
+        extra_compile_args=["-O3"],
     ),
 ]
 
