@@ -165,6 +165,35 @@ def _syrk_upper(A: np.ndarray) -> np.ndarray:
     return dsyrk(1.0, A.T, trans=0, lower=0)
 
 
+# Dense row chunks of a sparse block's Gram: at most this many bytes each.
+GRAM_CHUNK_BYTES = 16 << 20
+
+
+def _sparse_gram(Xb, d: np.ndarray) -> np.ndarray:
+    """``Xb^T diag(d) Xb`` for CSR rows as a dense array, by dense row chunks and BLAS-3.
+
+    The Gram of a working set is dense, so a sparse-sparse product (two passes
+    to size the result, then a conversion) spent most of a sparse path fit
+    there (cProfile of a 4,500 x 1,000 sparse path: 19 of 41 s). Here each
+    chunk of rows is made dense (``GRAM_CHUNK_BYTES`` at most) and added by a
+    symmetric rank-k update (upper triangle filled) when ``d >= 0``, by a
+    general product otherwise (the softmax's off-diagonal class blocks).
+    """
+    n, p = Xb.shape
+    H = np.zeros((p, p))
+    rows = max(1, GRAM_CHUNK_BYTES // (8 * max(p, 1)))
+    nonneg = bool(np.all(d >= 0))
+    for a in range(0, n, rows):
+        A = Xb[a : a + rows].toarray().astype(np.float64, copy=False)
+        dc = d[a : a + rows]
+        if nonneg:
+            A *= np.sqrt(dc)[:, None]
+            H += _syrk_upper(A)
+        else:
+            H += A.T @ (A * dc[:, None])
+    return H
+
+
 def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
     """``X~^T diag(d) X~`` for one block, float64.
 
@@ -175,7 +204,7 @@ def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
     q = p + int(fit_intercept)
     H = np.zeros((q, q))
     if sp.issparse(Xb):
-        H[:p, :p] = (Xb.T @ Xb.multiply(d[:, None])).toarray()
+        H[:p, :p] = _sparse_gram(Xb, d)
     elif np.any(d < 0):
         H[:p, :p] = np.asarray(Xb, dtype=np.float64).T @ _scaled_rows(Xb, d)
     else:
