@@ -572,10 +572,10 @@ class LogisticObjective:
             total, gX, gb = self._fused.value_grad(w, b)
             if stride == 1:
                 runs = self.blocks.merged_bounds(self._hessian_run_rows(self.n_features))
-                H = self._fused.value_grad_hess(w, b, self.fit_intercept, runs)[3] / S
+                H = self._fused.hessian(w, b, self.fit_intercept, runs) / S
             else:  # the Hessian from every stride-th block
                 chosen = self.blocks.bounds[::stride]
-                _, _, _, H = self._fused.value_grad_hess(w, b, self.fit_intercept, chosen)
+                H = self._fused.hessian(w, b, self.fit_intercept, chosen)
                 S_hess = float(sum(self.blocks.sw[a:e].sum() for a, e in chosen))
                 H = H / S_hess if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
         elif self._fused is not None:

@@ -146,16 +146,15 @@ class FusedRows:
 
     @property
     def supports_hessian(self) -> bool:
-        """Whether :meth:`value_grad_hess` applies (binary model, dense X)."""
+        """Whether :meth:`hessian` applies (binary model, dense X)."""
         return not self.sparse
 
-    def value_grad_hess(
-        self, w: np.ndarray, b: float, fit_intercept: bool, ranges: list[tuple[int, int]]
-    ) -> tuple[float, np.ndarray, float, np.ndarray]:
-        """Binary value, gradient and Hessian over the row ``ranges``, one pass each.
+    def hessian(self, w: np.ndarray, b: float, fit_intercept: bool, ranges: list[tuple[int, int]]) -> np.ndarray:
+        """Binary ``H = X~^T diag(s h (1 - h)) X~`` over the row ``ranges`` (upper triangle filled).
 
-        Returns ``(sum s l, X^T (s r), sum s r, H)`` with ``H = X~^T diag(s h (1 - h)) X~``
-        (upper triangle filled), each summed over the ranges in order.
+        One pass per range (the kernel also forms the range's value and
+        gradient on the way; callers take those from :meth:`value_grad`, whose
+        block partition value_and_grad shares). Ranges are summed in order.
         """
         w = self._coef(w)
         p = self.n_features
@@ -169,8 +168,7 @@ class FusedRows:
             _fused.binary_dense_hess(*self._X, y, self.sw, w, float(b), starts, ends, r0, r1, fit_intercept, out)
 
         self.blocks.run_ranges(call, len(ranges))
-        acc = out.sum(axis=0)
-        return float(acc[0]), acc[1 : p + 1], float(acc[p + 1]), acc[p + 2 :].reshape(q, q)
+        return out[:, p + 2 :].sum(axis=0).reshape(q, q)
 
     def hessp(self, state: np.ndarray, v: np.ndarray, vb) -> tuple[np.ndarray, Any]:
         """``(X^T U, sum_i U_i)``: ``U = d * (X v + vb)`` (binary) or
