@@ -88,6 +88,21 @@ cdef inline void _add_rows_t_times(const real* X, int p, int n, const double* r,
         lf_rows_axpy_f32(n, p, <const float*> X, r, g)
 
 
+cdef inline double _chunk_terms(const real* X, int p, int n, const double* w, double b,
+                                const double* y, const double* sw, double* z, double* loss,
+                                double* res, double* wt) noexcept nogil:
+    """``z = X_c w + b`` for ``n`` rows, then their binary terms; returns ``sum s l``."""
+    cdef int i
+    if p > 0:
+        _rows_times(X, p, n, w, z)
+    else:
+        for i in range(n):
+            z[i] = 0.0
+    for i in range(n):
+        z[i] += b
+    return lf_binary_terms(n, z, y, sw, loss, res, wt)
+
+
 cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
                         const double* w, double b, Py_ssize_t a, Py_ssize_t e, int mode,
                         double* out, double* d) noexcept nogil:
@@ -106,14 +121,7 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        if p > 0:
-            _rows_times(X + c * p, p, n, w, z)
-        else:
-            for i in range(n):
-                z[i] = 0.0
-        for i in range(n):
-            z[i] += b
-        total += lf_binary_terms(n, z, y + c, sw + c, loss, res, wt)
+        total += _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
         if mode == MODE_WEIGHTS:
             for i in range(n):
                 d[c + i] = wt[i]
@@ -535,14 +543,7 @@ cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        if p > 0:
-            _rows_times(X + c * p, p, n, w, z)
-        else:
-            for i in range(n):
-                z[i] = 0.0
-        for i in range(n):
-            z[i] += b
-        total += lf_binary_terms(n, z, y + c, sw + c, loss, res, wt)
+        total += _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
         for i in range(n):
             gb += res[i]
             dsum += wt[i]
