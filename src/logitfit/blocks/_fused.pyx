@@ -327,6 +327,20 @@ cdef inline void _add_chunk_t_times(const double* X, int p, int n, const double*
     dgemm("N", "T", &K, &p, &n, &one, <double*> R, &K, <double*> X, &p, &one, G, &K)
 
 
+cdef inline void _chunk_logits(const double* X, int p, int n, const double* B, const double* b,
+                               int K, double* Z) noexcept nogil:
+    """``Z = X_c B + b`` (n x K, C order) for ``n`` rows."""
+    cdef int i, k
+    if p > 0:
+        _chunk_times_B(X, p, n, B, K, Z)
+    else:
+        for i in range(n * K):
+            Z[i] = 0.0
+    for i in range(n):
+        for k in range(K):
+            Z[i * K + k] += b[k]
+
+
 cdef double _softmax_rows(Py_ssize_t n, int K, double* Z, const int64_t* y, const double* sw,
                           double* P, double* rowbuf, int* kbuf) noexcept nogil:
     """Row terms of the softmax loss; returns ``sum_i s_i l_i``.
@@ -401,14 +415,7 @@ cdef void _multi_block(const double* X, int p, int K, const int64_t* y, const do
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        if p > 0:
-            _chunk_times_B(X + c * p, p, n, B, K, Z)
-        else:
-            for j in range(n * K):
-                Z[j] = 0.0
-        for i in range(n):
-            for k in range(K):
-                Z[i * K + k] += b[k]
+        _chunk_logits(X + c * p, p, n, B, b, K, Z)
         total += _softmax_rows(n, K, Z, y + c, sw + c, P + c * K if mode == MODE_WEIGHTS else NULL,
                                rowbuf, kbuf)
         if mode == MODE_GRADIENT:
@@ -463,17 +470,13 @@ cdef void _multi_hessp_block(const double* X, int p, int K, const double* sw, co
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        if p > 0:
-            _chunk_times_B(X + c * p, p, n, V, K, Z)
-        else:
-            for j in range(n * K):
-                Z[j] = 0.0
+        _chunk_logits(X + c * p, p, n, V, vb, K, Z)
         for i in range(n):
             z = Z + i * K
             pr = P + (c + i) * K
             rs = 0.0
             for k in range(K):
-                z[k] = pr[k] * (z[k] + vb[k])
+                z[k] = pr[k] * z[k]
                 rs += z[k]
             for k in range(K):
                 z[k] = sw[c + i] * (z[k] - pr[k] * rs)
@@ -514,41 +517,37 @@ def multinomial_hessp_dense(const double[:, ::1] X, const double[::1] sw, const 
 
 
 cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const double* sw,
-                             const double* w, double b, Py_ssize_t a, Py_ssize_t e, double* out,
+                             const double* w, double b, Py_ssize_t a, Py_ssize_t e, double* H,
                              double* A, double* hb) noexcept nogil:
-    """Rows ``a..e-1`` into ``out = [sum s l, g (p), sum s r, H (q x q, C order)]``.
+    """Rows ``a..e-1`` into ``H = X~^T diag(s h (1 - h)) X~`` (q x q, C order).
 
-    ``H = X~^T diag(s h (1 - h)) X~`` with ``X~ = [X, 1]`` when ``q = p + 1``:
-    per chunk the rows scaled by ``sqrt(s h (1 - h))`` are copied to ``A``
-    (float64) and added by one symmetric rank-k update (BLAS ``dsyrk``), which
-    fills the upper triangle of the C-ordered H (the caller mirrors it).
-    ``hb`` (p entries) collects ``X^T d`` for the intercept column.
+    ``X~ = [X, 1]`` when ``q = p + 1``. Per chunk the rows scaled by
+    ``sqrt(s h (1 - h))`` are copied to ``A`` (float64) and added by one
+    symmetric rank-k update (BLAS ``dsyrk``), which fills the upper triangle
+    of the C-ordered H (the caller mirrors it). ``hb`` (p entries) collects
+    ``X^T d`` for the intercept column. The value and gradient are not formed
+    here: callers take them from the GRADIENT pass.
     """
     cdef double z[CHUNK]
     cdef double loss[CHUNK]
     cdef double res[CHUNK]
     cdef double wt[CHUNK]
-    cdef double total = 0.0, gb = 0.0, dsum = 0.0, sd
+    cdef double dsum = 0.0, sd
     cdef Py_ssize_t c, i, j
     cdef int n
     cdef double done = 1.0
-    cdef double* g = out + 1
-    cdef double* H = out + p + 2
     cdef Py_ssize_t rows = _chunk_rows(p, sizeof(real))
     for j in range(p):
-        g[j] = 0.0
         hb[j] = 0.0
     for j in range(q * q):
         H[j] = 0.0
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        total += _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
+        _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
         for i in range(n):
-            gb += res[i]
             dsum += wt[i]
         if p > 0:
-            _add_rows_t_times(X + c * p, p, n, res, g)
             _add_rows_t_times(X + c * p, p, n, wt, hb)
             for i in range(n):
                 sd = sqrt(wt[i])
@@ -558,8 +557,6 @@ cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const
             # "L" in column-major is the upper triangle of the C-ordered H
             dsyrk("L", "N", &p, &n, &done, A, &p, &done, H, &q)
         c += n
-    out[0] = total
-    out[p + 1] = gb
     if q > p:
         for j in range(p):
             H[j * q + p] = hb[j]
@@ -570,9 +567,8 @@ def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::
                       const double[::1] w, double b, const int64_t[::1] starts,
                       const int64_t[::1] ends, Py_ssize_t r0, Py_ssize_t r1, bint fit_intercept,
                       double[:, ::1] out):
-    """Value, gradient and Hessian partials of the row ranges ``r0..r1-1``
-    (``starts[r]..ends[r]-1``): ``out[r] = [sum s l, g (p), sum s r, H (q*q)]``
-    with ``q = p + fit_intercept``; H has its upper triangle filled."""
+    """Hessian partials of the row ranges ``r0..r1-1`` (``starts[r]..ends[r]-1``):
+    ``out[r] = H.ravel()`` (q*q, ``q = p + fit_intercept``), upper triangle filled."""
     cdef int p = <int> X.shape[1]
     cdef int q = p + (1 if fit_intercept else 0)
     cdef Py_ssize_t r

@@ -152,23 +152,22 @@ class FusedRows:
     def hessian(self, w: np.ndarray, b: float, fit_intercept: bool, ranges: list[tuple[int, int]]) -> np.ndarray:
         """Binary ``H = X~^T diag(s h (1 - h)) X~`` over the row ``ranges`` (upper triangle filled).
 
-        One pass per range (the kernel also forms the range's value and
-        gradient on the way; callers take those from :meth:`value_grad`, whose
-        block partition value_and_grad shares). Ranges are summed in order.
+        One pass per range, summed in order; the value and gradient come from
+        :meth:`value_grad`, whose block partition value_and_grad shares.
         """
         w = self._coef(w)
         p = self.n_features
         q = p + int(fit_intercept)
         starts = np.array([a for a, _ in ranges], dtype=np.int64)
         ends = np.array([e for _, e in ranges], dtype=np.int64)
-        out = np.empty((len(ranges), p + 2 + q * q))
+        out = np.empty((len(ranges), q * q))
         y = self._y(np.float64)
 
         def call(r0, r1):
             _fused.binary_dense_hess(*self._X, y, self.sw, w, float(b), starts, ends, r0, r1, fit_intercept, out)
 
         self.blocks.run_ranges(call, len(ranges))
-        return out[:, p + 2 :].sum(axis=0).reshape(q, q)
+        return out.sum(axis=0).reshape(q, q)
 
     def hessp(self, state: np.ndarray, v: np.ndarray, vb) -> tuple[np.ndarray, Any]:
         """``(X^T U, sum_i U_i)``: ``U = d * (X v + vb)`` (binary) or
