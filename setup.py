@@ -1,4 +1,5 @@
-"""Build the compiled kernels (logitfit.blocks._fused, logitfit.solvers._cd_kernels).
+"""Build the compiled kernels (logitfit.blocks._fused, logitfit.solvers._cd_kernels,
+logitfit.solvers._gram_kernels).
 
 Everything else is in pyproject.toml. The kernels are optional: where no C
 compiler is available the build says so and logitfit installs with its numpy
@@ -26,6 +27,12 @@ extensions = [
     Extension(
         "logitfit.solvers._cd_kernels",
         ["src/logitfit/solvers/_cd_kernels.pyx"],
+        extra_compile_args=["-O3"],
+    ),
+    # weighted Gram updates of the cd solver's Hessian cache
+    Extension(
+        "logitfit.solvers._gram_kernels",
+        ["src/logitfit/solvers/_gram_kernels.pyx"],
         extra_compile_args=["-O3"],
     ),
 ]

@@ -516,6 +516,16 @@ class LogisticObjective:
         g = self._pack(gX / S, gb / S) + self.l2 * x
         return float(total) / S + self._penalty(x), g
 
+    def value_grad_weights(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """:meth:`value_and_grad` plus the binary Hessian weights ``s_i h_i (1 - h_i)`` from the
+        same compiled pass (None where that pass does not apply: multinomial, no kernels)."""
+        if self._fused is None or self.multinomial:
+            return (*self.value_and_grad(x), None)
+        total, gX, gb, d = self._fused.value_grad_weights(*self.unpack(x))
+        S = self.blocks.sw_sum
+        g = self._pack(gX / S, gb / S) + self.l2 * x
+        return float(total) / S + self._penalty(x), g, d
+
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self.value_and_grad(x)[1]
 

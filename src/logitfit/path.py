@@ -32,6 +32,7 @@ from logitfit.loss import LogisticObjective
 from logitfit.penalties import L1Penalty, make_penalty
 from logitfit.solvers import SolverOptions
 from logitfit.solvers.cd import solve_warm
+from logitfit.solvers.gram_cache import gram_cache_for
 
 __all__ = ["PathResult", "PathSpec", "alpha_grid", "fit_path", "regularization_path"]
 
@@ -160,11 +161,13 @@ def fit_path(
     n_iter = np.zeros(n, dtype=int)
     kkt = np.zeros(n)
     lam_prev = None
+    cache = gram_cache_for(obj0)  # one Hessian cache along the path (weights change little)
     for i, alpha in enumerate(alphas):
         obj = _objective(blocks, n_classes, spec, alpha)
         pen = _penalty(obj, spec, alpha * spec.l1_ratio)
         res = solve_warm(
-            obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev
+            obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev,
+            gram_cache=cache,
         )
         x = res.x
         lam_prev = pen.lam

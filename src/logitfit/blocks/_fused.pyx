@@ -58,7 +58,8 @@ cdef inline Py_ssize_t _chunk_rows(Py_ssize_t p, Py_ssize_t itemsize) noexcept n
 # What a binary pass computes (``mode``).
 cdef enum:
     MODE_VALUE = 0     # out[k, 0] = sum_i s_i l_i
-    MODE_GRADIENT = 1  # out[k] = [sum s_i l_i, sum_i s_i r_i x_i (p entries), sum_i s_i r_i]
+    MODE_GRADIENT = 1  # out[k] = [sum s_i l_i, sum_i s_i r_i x_i (p entries), sum_i s_i r_i];
+                       # binary, with a non-empty d: also d[i] = s_i h_i (1 - h_i)
     MODE_WEIGHTS = 2   # d[i] = s_i h_i (1 - h_i); out untouched
 
 VALUE = MODE_VALUE
@@ -130,6 +131,9 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
                 gb += res[i]
             if p > 0:
                 _add_rows_t_times(X + c * p, p, n, res, g)
+            if d != NULL:  # the Hessian weights too (GRADIENT with a state array)
+                for i in range(n):
+                    d[c + i] = wt[i]
         c += n
     if mode == MODE_VALUE:
         out[0] = total
@@ -180,6 +184,9 @@ cdef void _binary_block_csr(const real* data, const index* ind, const index* ptr
                 gb += r
                 for k in range(ptr[c + i], ptr[c + i + 1]):
                     g[ind[k]] += r * data[k]
+            if d != NULL:  # the Hessian weights too (GRADIENT with a state array)
+                for i in range(n):
+                    d[c + i] = wt[i]
         c += n
     if mode == MODE_VALUE:
         out[0] = total

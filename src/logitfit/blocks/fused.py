@@ -134,6 +134,13 @@ class FusedRows:
         acc = self._pass(_fused.GRADIENT, w, b, p + 2, _EMPTY)
         return float(acc[0]), acc[1 : p + 1], float(acc[p + 1])
 
+    def value_grad_weights(self, w: np.ndarray, b: float) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """Binary :meth:`value_grad` plus the Hessian weights :meth:`weights` returns, in the same pass."""
+        p = self.n_features
+        d = np.empty(self.blocks.n_samples)
+        acc = self._pass(_fused.GRADIENT, w, b, p + 2, d)
+        return float(acc[0]), acc[1 : p + 1], float(acc[p + 1]), d
+
     def weights(self, w: np.ndarray, b) -> np.ndarray:
         """The Hessian state: ``s_i h_i (1 - h_i)`` (binary, shape (n,)) or the probabilities (n, K)."""
         n = self.blocks.n_samples

@@ -50,6 +50,7 @@ from logitfit.loss import Objective
 from logitfit.penalties import L1Penalty
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack
+from logitfit.solvers.gram_cache import GramCache, gram_cache_for
 
 DEFAULT_MAX_ITER = 200
 # Inner sweeps per outer step; CD on a well-scaled quadratic needs tens.
@@ -504,19 +505,28 @@ def solve_warm(
     options: SolverOptions,
     *,
     lam_prev: np.ndarray | None = None,
+    gram_cache: GramCache | None = None,
 ) -> SolverResult:
     """As :func:`solve`; ``lam_prev`` (the previous path point's L1 weights) enables the
     sequential strong rule, which starts the working set from the features the
-    rule keeps instead of every feature whose KKT condition fails at ``x0``."""
+    rule keeps instead of every feature whose KKT condition fails at ``x0``.
+    ``gram_cache`` (a path shares one across its fits) supplies the Hessians;
+    by default the fit makes its own where one applies (:mod:`.gram_cache`)."""
     pen = options.penalty if options.penalty is not None else _zero_penalty(objective.n_params)
     K = getattr(objective, "n_outputs", 1)
     n_rows = objective.n_params // K
     p = getattr(objective, "n_features", n_rows)
     max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     tol = options.tol
+    cache = gram_cache if gram_cache is not None else gram_cache_for(objective)
+
+    def value_grad(z):  # with the Hessian weights when the cache can use them
+        if cache is not None and hasattr(objective, "value_grad_weights"):
+            return objective.value_grad_weights(z)
+        return (*objective.value_and_grad(z), None)
 
     x = pen.project(np.asarray(x0, dtype=np.float64))
-    f, g = objective.value_and_grad(x)
+    f, g, d_x = value_grad(x)
     F = f + pen.value(x)
     row_kkt = _feature_score(pen.kkt_violation(x, g), K, False) if not pen.grouped else pen.kkt_violation(x, g)
     kkt = float(row_kkt.max()) if row_kkt.size else 0.0
@@ -544,8 +554,11 @@ def solve_warm(
         cols = np.flatnonzero(work[:p])
         if cols.size * K > MAX_HESSIAN_PARAMS:
             return _prox_from(objective, x, options, pen, cols.size * K)
-        f, g, H, idx = objective.value_grad_hess_sub(x, cols)
-        F = f + pen.value(x)
+        if cache is not None:
+            H, idx = cache.hessian(objective, x, cols, d_x)
+        else:
+            f, g, H, idx = objective.value_grad_hess_sub(x, cols)
+            F = f + pen.value(x)
         it += 1
         u = _inner_cd(
             H, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx], K, pen.grouped,
@@ -562,7 +575,7 @@ def solve_warm(
         for _ in range(MAX_HALVINGS):
             xt = x + t * d
             if t == 1.0:
-                ft, gt = objective.value_and_grad(xt)
+                ft, gt, dt = value_grad(xt)
             else:
                 ft, gt = objective.value(xt), None
             Ft = ft + pen.value(xt)
@@ -573,7 +586,7 @@ def solve_warm(
             message = "line search found no decrease: the objective is flat to rounding"
             break
         x, F = xt, Ft
-        f, g = (ft, gt) if gt is not None else objective.value_and_grad(x)
+        f, g, d_x = (ft, gt, dt) if gt is not None else value_grad(x)
         work |= np.any(x.reshape(-1, K) != 0, axis=1)
         rec.record(it, x, Ft, kkt, t * float(np.linalg.norm(d)))
     else:
