@@ -30,9 +30,10 @@ import numpy as np
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.loss import LogisticObjective
 from logitfit.penalties import L1Penalty, make_penalty
-from logitfit.solvers import SolverOptions
+from logitfit.solvers import SolverOptions, cd
 from logitfit.solvers.cd import solve_warm
 from logitfit.solvers.gram_cache import gram_cache_for
+from logitfit.solvers.naive_cd import naive_model_for
 
 __all__ = ["PathResult", "PathSpec", "alpha_grid", "fit_path", "regularization_path"]
 
@@ -161,13 +162,15 @@ def fit_path(
     n_iter = np.zeros(n, dtype=int)
     kkt = np.zeros(n)
     lam_prev = None
-    cache = gram_cache_for(obj0)  # one Hessian cache along the path (weights change little)
+    # one Hessian cache (or column copy, sparse X) along the path: weights change little
+    naive = naive_model_for(obj0) if cd.USE_NAIVE and not spec.grouped else None
+    cache = gram_cache_for(obj0) if naive is None else None
     for i, alpha in enumerate(alphas):
         obj = _objective(blocks, n_classes, spec, alpha)
         pen = _penalty(obj, spec, alpha * spec.l1_ratio)
         res = solve_warm(
             obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev,
-            gram_cache=cache,
+            gram_cache=cache, naive_model=naive,
         )
         x = res.x
         lam_prev = pen.lam

@@ -18,6 +18,7 @@ The loops run without the GIL (the CV folds fit in threads).
 """
 
 from libc.math cimport fabs
+from libc.stdint cimport int32_t, int64_t
 
 
 cdef inline double _update(
@@ -94,6 +95,104 @@ def sweeps(
             for k in range(n):
                 i = idx[k]
                 c = _update(H, g, u, v, diag, lam, lo, hi, i, m)
+                if c > change:
+                    change = c
+            s += 1
+            if change <= tol:
+                break
+    return s, change
+
+
+ctypedef fused index:
+    int32_t
+    int64_t
+
+
+def naive_sweeps(
+    const double[::1] data,
+    const index[::1] indices,
+    const index[::1] indptr,
+    const Py_ssize_t[::1] cols,
+    const double[::1] dw,
+    const double[::1] g,
+    double[::1] u,
+    const double[::1] u0,
+    const double[::1] diag,
+    const double[::1] l2,
+    const double[::1] lam,
+    const double[::1] lo,
+    const double[::1] hi,
+    double[::1] v,
+    const Py_ssize_t[::1] idx,
+    bint intercept,
+    double tol,
+    Py_ssize_t max_sweeps,
+):
+    """Sweeps of :func:`sweeps` on the model whose Hessian is ``X~_A^T diag(dw) X~_A + diag(l2)``,
+    read through X's columns (glmnet's "naive" updates) instead of a formed matrix.
+
+    ``X`` is CSC (``data, indices, indptr``); model coordinate ``k < len(cols)``
+    is column ``cols[k]``, and with ``intercept`` the last one is the column of
+    ones. ``v = X~_A (u - u0)`` (one entry per row) is kept up to date, so
+    coordinate ``k``'s model gradient is ``g_k + x_k^T (dw * v) + l2_k (u_k -
+    u0_k)`` and an update costs two passes over the column's non-zeros.
+    ``diag`` holds the model's ``H_kk``. Returns ``(sweeps_done, change)``.
+    """
+    cdef Py_ssize_t m = g.shape[0]
+    cdef Py_ssize_t nf = cols.shape[0]
+    cdef Py_ssize_t n = v.shape[0]
+    cdef Py_ssize_t nidx = idx.shape[0]
+    cdef Py_ssize_t s = 0, t, k, j, a
+    cdef double change = 0.0, r, z, mag, new, delta, c
+    if nf + (1 if intercept else 0) != m or u.shape[0] != m or u0.shape[0] != m or diag.shape[0] != m:
+        raise ValueError("g, u, u0, diag must have one entry per column of the working set")
+    if l2.shape[0] != m or lam.shape[0] != m or lo.shape[0] != m or hi.shape[0] != m or dw.shape[0] != n:
+        raise ValueError("l2, lam, lo, hi must have length m and dw one entry per row")
+    for t in range(nidx):
+        if idx[t] < 0 or idx[t] >= m:
+            raise IndexError("coordinate index out of range")
+    for t in range(nf):
+        if cols[t] < 0 or cols[t] + 1 >= indptr.shape[0]:
+            raise IndexError("column index out of range")
+    with nogil:
+        while s < max_sweeps:
+            change = 0.0
+            for t in range(nidx):
+                k = idx[t]
+                r = 0.0
+                if k < nf:
+                    j = cols[k]
+                    for a in range(indptr[j], indptr[j + 1]):
+                        r += data[a] * dw[indices[a]] * v[indices[a]]
+                else:
+                    for a in range(n):
+                        r += dw[a] * v[a]
+                r += g[k] + l2[k] * (u[k] - u0[k])
+                z = diag[k] * u[k] - r
+                mag = fabs(z) - lam[k]
+                if mag < 0.0:
+                    mag = 0.0
+                if z > 0.0:
+                    new = mag / diag[k]
+                elif z < 0.0:
+                    new = -mag / diag[k]
+                else:
+                    new = 0.0 * z
+                if lo[k] > new:
+                    new = lo[k]
+                if hi[k] < new:
+                    new = hi[k]
+                delta = new - u[k]
+                if delta == 0.0:
+                    continue
+                u[k] = new
+                if k < nf:
+                    for a in range(indptr[j], indptr[j + 1]):
+                        v[indices[a]] += delta * data[a]
+                else:
+                    for a in range(n):
+                        v[a] += delta
+                c = fabs(delta) * diag[k]
                 if c > change:
                     change = c
             s += 1

@@ -51,8 +51,11 @@ from logitfit.penalties import L1Penalty
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack
 from logitfit.solvers.gram_cache import GramCache, gram_cache_for
+from logitfit.solvers.naive_cd import NaiveModel, naive_model_for
 
 DEFAULT_MAX_ITER = 200
+# Sparse X: solve the inner problem through X's columns (naive_cd) instead of a formed Hessian.
+USE_NAIVE = True
 # Inner sweeps per outer step; CD on a well-scaled quadratic needs tens.
 MAX_SWEEPS = 2000
 # Largest working set (parameters) whose dense Hessian cd forms: 4000^2
@@ -506,22 +509,30 @@ def solve_warm(
     *,
     lam_prev: np.ndarray | None = None,
     gram_cache: GramCache | None = None,
+    naive_model: NaiveModel | None = None,
 ) -> SolverResult:
     """As :func:`solve`; ``lam_prev`` (the previous path point's L1 weights) enables the
     sequential strong rule, which starts the working set from the features the
     rule keeps instead of every feature whose KKT condition fails at ``x0``.
     ``gram_cache`` (a path shares one across its fits) supplies the Hessians;
-    by default the fit makes its own where one applies (:mod:`.gram_cache`)."""
+    by default the fit makes its own where one applies (:mod:`.gram_cache`).
+    For sparse X the inner problem is solved through X's columns instead
+    (``naive_model``, :mod:`.naive_cd`), with the same sharing."""
     pen = options.penalty if options.penalty is not None else _zero_penalty(objective.n_params)
     K = getattr(objective, "n_outputs", 1)
     n_rows = objective.n_params // K
     p = getattr(objective, "n_features", n_rows)
     max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     tol = options.tol
-    cache = gram_cache if gram_cache is not None else gram_cache_for(objective)
+    naive = naive_model if naive_model is not None else (naive_model_for(objective) if USE_NAIVE else None)
+    if not USE_NAIVE or pen.grouped:
+        naive = None
+    cache = gram_cache if gram_cache is not None else (gram_cache_for(objective) if naive is None else None)
+    if naive is not None:
+        cache = None
 
     def value_grad(z):  # with the Hessian weights when the cache can use them
-        if cache is not None and hasattr(objective, "value_grad_weights"):
+        if (cache is not None or naive is not None) and hasattr(objective, "value_grad_weights"):
             return objective.value_grad_weights(z)
         return (*objective.value_and_grad(z), None)
 
@@ -552,18 +563,23 @@ def solve_warm(
             work |= row_kkt > tol
             continue
         cols = np.flatnonzero(work[:p])
-        if cols.size * K > MAX_HESSIAN_PARAMS:
+        if cols.size * K > MAX_HESSIAN_PARAMS and naive is None:
             return _prox_from(objective, x, options, pen, cols.size * K)
-        if cache is not None:
-            H, idx = cache.hessian(objective, x, cols, d_x)
-        else:
-            f, g, H, idx = objective.value_grad_hess_sub(x, cols)
-            F = f + pen.value(x)
+        inner_tol = max(INNER_FRACTION * kkt_work, 0.1 * tol)
         it += 1
-        u = _inner_cd(
-            H, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx], K, pen.grouped,
-            max(INNER_FRACTION * kkt_work, 0.1 * tol),
-        )
+        if naive is not None and d_x is not None:
+            idx = np.append(cols, p) if objective.fit_intercept else cols
+            u = naive.solve(objective, d_x, cols, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx],
+                            inner_tol)
+        else:
+            if cache is not None:
+                H, idx = cache.hessian(objective, x, cols, d_x)
+            else:
+                f, g, H, idx = objective.value_grad_hess_sub(x, cols)
+                F = f + pen.value(x)
+            u = _inner_cd(
+                H, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx], K, pen.grouped, inner_tol
+            )
         d = np.zeros_like(x)
         d[idx] = u - x[idx]
         if not np.any(d):
