@@ -165,12 +165,13 @@ def fit_path(
     # one Hessian cache (or column copy, sparse X) along the path: weights change little
     naive = naive_model_for(obj0) if cd.USE_NAIVE and not spec.grouped else None
     cache = gram_cache_for(obj0) if naive is None else None
+    carry: dict = {}  # each fit's last loss, gradient and weights: the next fit starts there
     for i, alpha in enumerate(alphas):
         obj = _objective(blocks, n_classes, spec, alpha)
         pen = _penalty(obj, spec, alpha * spec.l1_ratio)
         res = solve_warm(
             obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev,
-            gram_cache=cache, naive_model=naive,
+            gram_cache=cache, naive_model=naive, carry=carry,
         )
         x = res.x
         lam_prev = pen.lam
@@ -180,7 +181,8 @@ def fit_path(
             intercept[i] = B[p]
         if K > 1:  # softmax intercepts: centred, as the estimator reports them
             intercept[i] -= intercept[i].mean()
-        dev[i] = 2.0 * S * obj.loss(x)
+        fresh = bool(carry) and np.array_equal(carry["x"], x)  # not after a FISTA hand-off
+        dev[i] = 2.0 * S * (carry["loss"] if fresh else obj.loss(x))
         n_iter[i] = res.n_iter
         kkt[i] = res.kkt_violation
     n_nonzero = np.count_nonzero(np.any(coef != 0, axis=1), axis=1)

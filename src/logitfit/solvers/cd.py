@@ -510,6 +510,7 @@ def solve_warm(
     lam_prev: np.ndarray | None = None,
     gram_cache: GramCache | None = None,
     naive_model: NaiveModel | None = None,
+    carry: dict | None = None,
 ) -> SolverResult:
     """As :func:`solve`; ``lam_prev`` (the previous path point's L1 weights) enables the
     sequential strong rule, which starts the working set from the features the
@@ -517,7 +518,11 @@ def solve_warm(
     ``gram_cache`` (a path shares one across its fits) supplies the Hessians;
     by default the fit makes its own where one applies (:mod:`.gram_cache`).
     For sparse X the inner problem is solved through X's columns instead
-    (``naive_model``, :mod:`.naive_cd`), with the same sharing."""
+    (``naive_model``, :mod:`.naive_cd`), with the same sharing. ``carry``
+    (a dict a path passes from fit to fit) receives the final point's loss
+    (without the ridge term), its gradient and Hessian weights; a next fit
+    that starts there (same data, another penalty) reuses them instead of a
+    pass over X."""
     pen = options.penalty if options.penalty is not None else _zero_penalty(objective.n_params)
     K = getattr(objective, "n_outputs", 1)
     n_rows = objective.n_params // K
@@ -537,7 +542,13 @@ def solve_warm(
         return (*objective.value_and_grad(z), None)
 
     x = pen.project(np.asarray(x0, dtype=np.float64))
-    f, g, d_x = value_grad(x)
+    l2 = getattr(objective, "l2", None)
+    if carry and l2 is not None and np.array_equal(carry["x"], x):
+        f = carry["loss"] + 0.5 * float(l2 @ (x * x))
+        g = carry["grad_loss"] + l2 * x
+        d_x = carry["weights"]
+    else:
+        f, g, d_x = value_grad(x)
     F = f + pen.value(x)
     row_kkt = _feature_score(pen.kkt_violation(x, g), K, False) if not pen.grouped else pen.kkt_violation(x, g)
     kkt = float(row_kkt.max()) if row_kkt.size else 0.0
@@ -610,6 +621,8 @@ def solve_warm(
             message = "stopped by callback"
     kkt = pen.max_kkt_violation(x, g)
     F = f + pen.value(x)
+    if carry is not None and l2 is not None:
+        carry.update(x=x.copy(), loss=f - 0.5 * float(l2 @ (x * x)), grad_loss=g - l2 * x, weights=d_x)
     result = rec.result(x, F, kkt, it, message)
     return _with_kkt(result, kkt)
 
