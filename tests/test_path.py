@@ -69,3 +69,18 @@ def test_multinomial_grouped_path_keeps_whole_features():
 def test_bad_l1_ratio():
     with pytest.raises(ValueError, match="l1_ratio"):
         regularization_path(np.eye(4), [0, 1, 0, 1], l1_ratio=1.5)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_every_deviance_is_that_of_its_coefficients(binary, sparse):
+    """Fits hand their loss to the next fit (no pass over X); the figures must still be exact."""
+    import scipy.sparse as sp
+
+    X, y = binary
+    Xf = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0)) if sparse else X
+    r = regularization_path(Xf, y, n_alphas=N_ALPHAS, l1_ratio=0.5)
+    Z = np.asarray(Xf @ r.coef[:, 0, :].T) + r.intercept[:, 0]
+    s = np.where(y[:, None] == 1, 1.0, -1.0)
+    dev = 2 * np.logaddexp(0, -s * Z).sum(axis=0)
+    np.testing.assert_allclose(r.deviance, dev, rtol=1e-12)
+    assert np.all(r.kkt_violation <= KKT_TOL)
