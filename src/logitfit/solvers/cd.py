@@ -34,8 +34,15 @@ bounds). The method (Friedman, Hastie & Tibshirani 2010, J. Stat. Softw.
    and the loop continues. The result is exact: strong rules only order the
    work.
 
-A working set of more than ``MAX_HESSIAN_PARAMS`` parameters is handed to
-FISTA (:mod:`logitfit.solvers.prox`), which needs no Hessian.
+Where the Hessian comes from (binary model): for in-memory dense X a
+:class:`~logitfit.solvers.gram_cache.GramCache` refreshes only the rows whose
+weight moved by more than 10 % (a path shares one cache across its fits);
+for CSR X the model is minimised through X's columns
+(:mod:`logitfit.solvers.naive_cd`) and no Hessian is formed. Otherwise
+(multinomial, streamed or Dask rows) each step forms it in one pass.
+
+A working set of more than ``MAX_HESSIAN_PARAMS`` parameters that needs a
+formed Hessian is handed to FISTA (:mod:`logitfit.solvers.prox`).
 
 Convergence: the maximum KKT violation (:meth:`L1Penalty.kkt_violation`)
 ``<= tol``; it is reported in ``SolverResult.kkt_violation``.
