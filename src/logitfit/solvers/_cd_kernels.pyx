@@ -21,34 +21,40 @@ from libc.math cimport fabs
 from libc.stdint cimport int32_t, int64_t
 
 
+cdef inline double _minimiser(double hii, double ui, double r, double lam, double lo,
+                              double hi) noexcept nogil:
+    """The coordinate's new value ``clip(S(H_ii u_i - r, lam) / H_ii, lo, hi)`` (``r``: its model gradient)."""
+    cdef double z = hii * ui - r
+    cdef double mag = fabs(z) - lam
+    cdef double new
+    if mag < 0.0:
+        mag = 0.0
+    # np.sign(z) * mag: +mag, -mag, or 0 * mag (z == 0; NaN propagates as NaN)
+    if z > 0.0:
+        new = mag / hii
+    elif z < 0.0:
+        new = -mag / hii
+    elif z == 0.0:
+        new = (0.0 * mag) / hii
+    else:
+        new = z
+    # Python's max(new, lo) / min(new, hi): the bound only when strictly beyond it
+    if lo > new:
+        new = lo
+    if hi < new:
+        new = hi
+    return new
+
+
 cdef inline double _update(
     const double[:, ::1] H, const double[::1] g, double[::1] u, double[::1] v,
     const double[::1] diag, const double[::1] lam, const double[::1] lo, const double[::1] hi,
     Py_ssize_t i, Py_ssize_t m,
 ) noexcept nogil:
     """One coordinate update; returns ``|delta| H_ii`` (0 when the coordinate stays)."""
-    cdef double r = g[i] + v[i]
-    cdef double z = diag[i] * u[i] - r
-    cdef double mag = fabs(z) - lam[i]
-    cdef double new, delta
+    cdef double new = _minimiser(diag[i], u[i], g[i] + v[i], lam[i], lo[i], hi[i])
+    cdef double delta = new - u[i]
     cdef Py_ssize_t j
-    if mag < 0.0:
-        mag = 0.0
-    # np.sign(z) * mag: +mag, -mag, or 0 * mag (z == 0; NaN propagates as NaN)
-    if z > 0.0:
-        new = mag / diag[i]
-    elif z < 0.0:
-        new = -mag / diag[i]
-    elif z == 0.0:
-        new = (0.0 * mag) / diag[i]
-    else:
-        new = z
-    # Python's max(new, lo) / min(new, hi): the bound only when strictly beyond it
-    if lo[i] > new:
-        new = lo[i]
-    if hi[i] < new:
-        new = hi[i]
-    delta = new - u[i]
     if delta == 0.0:
         return 0.0
     u[i] = new
@@ -143,7 +149,7 @@ def naive_sweeps(
     cdef Py_ssize_t n = v.shape[0]
     cdef Py_ssize_t nidx = idx.shape[0]
     cdef Py_ssize_t s = 0, t, k, j, a
-    cdef double change = 0.0, r, z, mag, new, delta, c
+    cdef double change = 0.0, r, new, delta, c
     if nf + (1 if intercept else 0) != m or u.shape[0] != m or u0.shape[0] != m or diag.shape[0] != m:
         raise ValueError("g, u, u0, diag must have one entry per column of the working set")
     if l2.shape[0] != m or lam.shape[0] != m or lo.shape[0] != m or hi.shape[0] != m or dw.shape[0] != n:
@@ -168,20 +174,7 @@ def naive_sweeps(
                     for a in range(n):
                         r += dw[a] * v[a]
                 r += g[k] + l2[k] * (u[k] - u0[k])
-                z = diag[k] * u[k] - r
-                mag = fabs(z) - lam[k]
-                if mag < 0.0:
-                    mag = 0.0
-                if z > 0.0:
-                    new = mag / diag[k]
-                elif z < 0.0:
-                    new = -mag / diag[k]
-                else:
-                    new = 0.0 * z
-                if lo[k] > new:
-                    new = lo[k]
-                if hi[k] < new:
-                    new = hi[k]
+                new = _minimiser(diag[k], u[k], r, lam[k], lo[k], hi[k])
                 delta = new - u[k]
                 if delta == 0.0:
                     continue
