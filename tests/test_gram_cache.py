@@ -51,7 +51,7 @@ def test_rho_zero_is_the_exact_hessian(kind, fit_intercept):
     for x, cols in _steps(p):
         if not fit_intercept:
             x = x[:p]
-        H, idx = cache.hessian(obj, x, cols)
+        H, idx = cache.hessian(obj, cols, obj.value_grad_weights(x)[2])
         _, _, H_ref, idx_ref = ref.value_grad_hess_sub(x, cols)
         np.testing.assert_array_equal(idx, idx_ref)
         np.testing.assert_allclose(H, H_ref, rtol=1e-10, atol=1e-12)
@@ -69,7 +69,7 @@ def test_refreshed_hessian_within_its_loewner_bound(kind):
     refreshed = []
     for _ in range(6):
         x = x + rng.normal(0, 0.08, 13)
-        B, _ = cache.hessian(obj, x, cols)
+        B, _ = cache.hessian(obj, cols, obj.value_grad_weights(x)[2])
         refreshed.append(cache.rows_refreshed)
         H = obj.value_grad_hess_sub(x, cols)[2]
         # generalised eigenvalues of (B, H): all within [1 - rho, 1 + rho]

@@ -517,10 +517,13 @@ class LogisticObjective:
         return float(total) / S + self._penalty(x), g
 
     def value_grad_weights(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
-        """:meth:`value_and_grad` plus the binary Hessian weights ``s_i h_i (1 - h_i)`` from the
-        same compiled pass (None where that pass does not apply: multinomial, no kernels)."""
-        if self._fused is None or self.multinomial:
+        """:meth:`value_and_grad` plus the binary Hessian weights ``s_i h_i (1 - h_i)`` (one
+        compiled pass; a second pass without the kernels). None for the softmax."""
+        if self.multinomial:
             return (*self.value_and_grad(x), None)
+        if self._fused is None:
+            d = np.concatenate(self.blocks.map_blocks(_binary_hess_state, *self.unpack(x)))
+            return (*self.value_and_grad(x), d)
         total, gX, gb, d = self._fused.value_grad_weights(*self.unpack(x))
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x

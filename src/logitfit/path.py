@@ -30,10 +30,8 @@ import numpy as np
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.loss import LogisticObjective
 from logitfit.penalties import L1Penalty, make_penalty
-from logitfit.solvers import SolverOptions, cd
-from logitfit.solvers.cd import solve_warm
-from logitfit.solvers.gram_cache import gram_cache_for
-from logitfit.solvers.naive_cd import naive_model_for
+from logitfit.solvers import SolverOptions
+from logitfit.solvers.cd import hessian_source, solve_warm
 
 __all__ = ["PathResult", "PathSpec", "alpha_grid", "fit_path", "regularization_path"]
 
@@ -163,15 +161,14 @@ def fit_path(
     kkt = np.zeros(n)
     lam_prev = None
     # one Hessian cache (or column copy, sparse X) along the path: weights change little
-    naive = naive_model_for(obj0) if cd.USE_NAIVE and not spec.grouped else None
-    cache = gram_cache_for(obj0) if naive is None else None
+    source = hessian_source(obj0, spec.grouped)
     carry: dict = {}  # each fit's last loss, gradient and weights: the next fit starts there
     for i, alpha in enumerate(alphas):
         obj = _objective(blocks, n_classes, spec, alpha)
         pen = _penalty(obj, spec, alpha * spec.l1_ratio)
         res = solve_warm(
             obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev,
-            gram_cache=cache, naive_model=naive, carry=carry,
+            source=source, carry=carry,
         )
         x = res.x
         lam_prev = pen.lam

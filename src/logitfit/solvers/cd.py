@@ -504,6 +504,16 @@ def _polish_loop(H, g, u0, u, lam, lo, hi, K) -> None:
             return
 
 
+def hessian_source(objective: Objective, grouped: bool) -> GramCache | NaiveModel | None:
+    """What supplies the inner model of ``objective``'s fits: column updates (CSR X,
+    separable penalty), a Hessian cache (in-memory binary), or None (a Hessian pass per step)."""
+    if USE_NAIVE and not grouped:
+        naive = naive_model_for(objective)
+        if naive is not None:
+            return naive
+    return gram_cache_for(objective)
+
+
 def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> SolverResult:
     """Proximal Newton with coordinate descent (see the module docstring)."""
     return solve_warm(objective, x0, options)
@@ -515,36 +525,29 @@ def solve_warm(
     options: SolverOptions,
     *,
     lam_prev: np.ndarray | None = None,
-    gram_cache: GramCache | None = None,
-    naive_model: NaiveModel | None = None,
+    source: GramCache | NaiveModel | None = None,
     carry: dict | None = None,
 ) -> SolverResult:
     """As :func:`solve`; ``lam_prev`` (the previous path point's L1 weights) enables the
     sequential strong rule, which starts the working set from the features the
     rule keeps instead of every feature whose KKT condition fails at ``x0``.
-    ``gram_cache`` (a path shares one across its fits) supplies the Hessians;
-    by default the fit makes its own where one applies (:mod:`.gram_cache`).
-    For sparse X the inner problem is solved through X's columns instead
-    (``naive_model``, :mod:`.naive_cd`), with the same sharing. ``carry``
-    (a dict a path passes from fit to fit) receives the final point's loss
-    (without the ridge term), its gradient and Hessian weights; a next fit
-    that starts there (same data, another penalty) reuses them instead of a
-    pass over X."""
+    ``source`` supplies the inner model (:func:`hessian_source`; a path shares
+    one across its fits); by default the fit makes its own. ``carry`` (a dict
+    a path passes from fit to fit) receives the final point's loss (without
+    the ridge term), its gradient and Hessian weights; a next fit that starts
+    there (same data, another penalty) reuses them instead of a pass over X."""
     pen = options.penalty if options.penalty is not None else _zero_penalty(objective.n_params)
     K = getattr(objective, "n_outputs", 1)
     n_rows = objective.n_params // K
     p = getattr(objective, "n_features", n_rows)
     max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     tol = options.tol
-    naive = naive_model if naive_model is not None else (naive_model_for(objective) if USE_NAIVE else None)
-    if not USE_NAIVE or pen.grouped:
-        naive = None
-    cache = gram_cache if gram_cache is not None else (gram_cache_for(objective) if naive is None else None)
-    if naive is not None:
-        cache = None
+    source = source if source is not None else hessian_source(objective, pen.grouped)
+    cache = source if isinstance(source, GramCache) else None
+    naive = source if isinstance(source, NaiveModel) else None
 
-    def value_grad(z):  # with the Hessian weights when the cache can use them
-        if (cache is not None or naive is not None) and hasattr(objective, "value_grad_weights"):
+    def value_grad(z):  # with the Hessian weights when the source uses them
+        if source is not None:
             return objective.value_grad_weights(z)
         return (*objective.value_and_grad(z), None)
 
@@ -585,13 +588,13 @@ def solve_warm(
             return _prox_from(objective, x, options, pen, cols.size * K)
         inner_tol = max(INNER_FRACTION * kkt_work, 0.1 * tol)
         it += 1
-        if naive is not None and d_x is not None:
+        if naive is not None:
             idx = np.append(cols, p) if objective.fit_intercept else cols
             u = naive.solve(objective, d_x, cols, g[idx], x[idx], pen.lam[idx], pen.lower[idx], pen.upper[idx],
                             inner_tol)
         else:
             if cache is not None:
-                H, idx = cache.hessian(objective, x, cols, d_x)
+                H, idx = cache.hessian(objective, cols, d_x)
             else:
                 f, g, H, idx = objective.value_grad_hess_sub(x, cols)
                 F = f + pen.value(x)

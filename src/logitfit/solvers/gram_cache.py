@@ -79,7 +79,6 @@ class GramCache:
 
     def __init__(self, blocks: Any, fit_intercept: bool, rho: float | None = None) -> None:
         self.X = blocks.X
-        self.sw = np.asarray(blocks.sw, dtype=np.float64)
         self.S = float(blocks.sw_sum)
         self.n, self.p = self.X.shape
         self.fit_intercept = bool(fit_intercept)
@@ -92,18 +91,16 @@ class GramCache:
 
     # -- public ---------------------------------------------------------------------
 
-    def hessian(
-        self, objective: Any, x: np.ndarray, cols: np.ndarray, d: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``B`` (within ``1 +- rho`` of the Hessian at ``x``) on ``cols`` and the intercept, and its ``idx``.
+    def hessian(self, objective: Any, cols: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``B`` (within ``1 +- rho`` of the Hessian at the point whose weights are ``d``) on
+        ``cols`` and the intercept, and its ``idx``.
 
-        ``d`` are the weights at ``x`` if the caller has them
-        (:meth:`LogisticObjective.value_grad_weights`). ``idx`` are the flat
+        ``d`` are the weights :meth:`LogisticObjective.value_grad_weights`
+        returns; ``objective`` supplies the ridge term. ``idx`` are the flat
         parameter indices (features of ``cols``, then the intercept), as
         :meth:`LogisticObjective.value_grad_hess_sub` returns them.
         """
         cols = np.asarray(cols, dtype=np.intp)
-        d = self.weights(objective, x) if d is None else d
         if self.d_ref is None or cols.size < PRUNE_SHARE * self.cols.size:
             self._build(cols, d)
         else:
@@ -126,17 +123,6 @@ class GramCache:
         feats = np.append(cols, self.p) if self.fit_intercept else cols
         H[np.diag_indices_from(H)] += objective.l2[feats]
         return H, feats
-
-    def weights(self, objective: Any, x: np.ndarray) -> np.ndarray:
-        """``d_i = s_i h_i (1 - h_i)`` at ``x`` (one pass over X)."""
-        w, b = objective.unpack(x)
-        fused = getattr(objective, "_fused", None)
-        if fused is not None:
-            return fused.weights(w, b)
-        from logitfit.loss import _binary_weights
-
-        z = np.asarray(self.X @ w, dtype=np.float64) + b
-        return self.sw * _binary_weights(z)
 
     # -- internals ------------------------------------------------------------------
 
