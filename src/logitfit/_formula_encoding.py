@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from logitfit.formula_reader import FormulaRefused, check_formula
 from logitfit.io import DataError
 
 __all__ = ["FormulaEncoding"]
@@ -153,8 +154,16 @@ class FormulaEncoding:
     # -- serialisation ------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able data (see the module docstring)."""
+        """Plain JSON-able data (see the module docstring).
+
+        Raises ``ValueError`` for a formula that a model file could not load
+        back (see :mod:`logitfit.formula_reader`).
+        """
         spec = self.encoder.spec
+        try:
+            check_formula(self.encoder.formula, frozenset(self.variables))
+        except FormulaRefused as err:
+            raise ValueError(f"this formula cannot be saved in a model file: {err}") from None
         return {
             "kind": "formula",
             "rhs": self.encoder.formula,
@@ -185,8 +194,20 @@ class FormulaEncoding:
         for var, v in variables.items():
             if (not isinstance(v, dict) or v.get("type") not in _TYPES
                     or not isinstance(v.get("levels"), (list, type(None)))):
-                raise ValueError(f"encoding.variables[{var!r}] is malformed: {v!r}")
+                raise ValueError(f"encoding.variables[{var!r}] is malformed")
+            if v["levels"] is not None and len(v["levels"]) > len(names) + 1:
+                # treatment coding gives every level but one a column of its own
+                raise ValueError(f"encoding.variables[{var!r}] lists {len(v['levels'])} levels "
+                                 f"for a model of {len(names)} columns")
+            if v["levels"] is not None and not all(
+                    isinstance(x, (str, int, float, bool)) for x in v["levels"]):
+                raise ValueError(f"encoding.variables[{var!r}].levels must hold plain values")
             types[var] = v["type"]
+        # the text comes from a file: only the restricted grammar reaches formulaic
+        try:
+            check_formula(rhs, frozenset(variables))
+        except FormulaRefused as err:
+            raise ValueError(f"encoding.rhs refused: {err}") from None
         frame = _synthetic_frame(variables)
         enc = FormulaEncoder(rhs, frame, target=target)
         state = _decode(d.get("transform_state", {}))
@@ -282,8 +303,10 @@ def _decode(v: Any) -> Any:
         if "tuple" in v:
             return tuple(_decode(x) for x in v["tuple"])
         if "ndarray" in v:
-            return np.array([_decode(x) for x in v["ndarray"]],
-                            dtype=np.dtype(v["dtype"])).reshape(v["shape"])
+            dtype = np.dtype(v["dtype"]) if isinstance(v["dtype"], str) else None
+            if dtype is None or dtype.kind not in "biuf":
+                raise ValueError("encoding.transform_state holds an array of a refused dtype")
+            return np.array([_decode(x) for x in v["ndarray"]], dtype=dtype).reshape(v["shape"])
         if "float" in v:
             return float(v["float"])
         raise ValueError(f"encoding.transform_state holds an unknown entry {v!r}")

@@ -439,6 +439,8 @@ def read_document(path: str | os.PathLike, *, verify: bool = True) -> dict[str, 
                              f"{err.msg}{hint}") from None
     except ValueError as err:
         raise ModelFileError(spath, f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise ModelFileError(spath, "not a logitfit model file: JSON nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(spath, f"not a logitfit model file (no \"format\": \"{FORMAT}\")")
     version = doc.get("format_version")
@@ -580,8 +582,10 @@ def _load(spath: str, verify: bool, *, estimator: bool) -> Any:
                 encoder = FormulaEncoding.from_dict(encoding)
             else:
                 encoder = Encoder.from_dict(encoding)
-        except (ValueError, TypeError, KeyError) as err:
+        except (ValueError, TypeError, KeyError, IndexError) as err:
             raise ModelFileError(spath, f"field 'encoding' is malformed: {err}") from None
+        except RecursionError:
+            raise ModelFileError(spath, "field 'encoding' is nested too deeply") from None
         if encoder.n_features != n_features:
             raise c.fail("encoding", f"describes {encoder.n_features} features, the model has "
                          f"{n_features}")
