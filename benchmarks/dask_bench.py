@@ -44,7 +44,7 @@ def main() -> None:
 
     from logitfit import LogisticRegression
     from logitfit.blocks import InMemoryBlocks
-    from logitfit.loss import LogisticObjective
+    from logitfit.model.objective import LogisticObjective
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     client = Client(cluster)

@@ -46,7 +46,7 @@ def measure(size: str = "full") -> dict:
     from threadpoolctl import threadpool_info
 
     from logitfit.blocks import InMemoryBlocks
-    from logitfit.loss import LogisticObjective
+    from logitfit.model.objective import LogisticObjective
 
     out: dict = {
         "import_logitfit_s": _import_time("logitfit"),

@@ -79,7 +79,7 @@ def heldout_deviance(X, y, coef: np.ndarray, intercept: np.ndarray) -> np.ndarra
 
 
 def run_logitfit(X, y, alphas, folds, jobs, tol):
-    from logitfit.cv import LogisticRegressionCV
+    from logitfit.estimators.cv import LogisticRegressionCV
 
     t = time.perf_counter()
     m = LogisticRegressionCV(alphas=alphas, cv=len(folds), n_jobs=jobs, tol=tol, scoring="deviance")
@@ -134,7 +134,7 @@ def bench(name, X, y, args) -> list[dict]:
     from sklearn.model_selection import StratifiedKFold
 
     from logitfit.blocks import InMemoryBlocks
-    from logitfit.path import PathSpec, alpha_grid
+    from logitfit.estimators.regularization import PathSpec, alpha_grid
 
     spec = PathSpec(tol=args.tol)
     alphas = alpha_grid(InMemoryBlocks(X, y.astype(float), np.ones(len(y))), 2, spec, args.alphas, args.ratio)

@@ -173,7 +173,7 @@ def cells(workload: str, libraries: set[str] | None = None) -> list[Cell]:
 def objective(w: Workload, x: np.ndarray) -> float:
     """J at ``x`` (logitfit's layout) with logitfit's objective: one formula for all."""
     from logitfit.blocks import InMemoryBlocks
-    from logitfit.loss import LogisticObjective
+    from logitfit.model.objective import LogisticObjective
 
     sw = np.ones(w.X.shape[0])
     l2 = w.spec.alpha if w.spec.penalty == "l2" else 0.0

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 
 from logitfit import LogisticRegressionCV, regularization_path
-from logitfit.path_plots import plot_cv, plot_path
+from logitfit.plots.paths import plot_cv, plot_path
 
 OUT = Path(__file__).resolve().parent / "img"
 

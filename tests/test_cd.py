@@ -19,9 +19,9 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression as SkLogisticRegression
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.estimator import LogisticRegression
-from logitfit.loss import LogisticObjective
-from logitfit.penalties import make_penalty
+from logitfit.estimators.logistic import LogisticRegression
+from logitfit.model.objective import LogisticObjective
+from logitfit.model.penalties import make_penalty
 from logitfit.solvers import SolverOptions, minimize
 
 # saga at tol 1e-12 agrees with an exact solver to ~1e-8 on these well-scaled problems.

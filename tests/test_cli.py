@@ -21,8 +21,8 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from logitfit._cli_core import example_table
-from logitfit.persist import load
+from logitfit.cli.core import example_table
+from logitfit.io.model_file import load
 
 CSV_TOL = 1e-15  # pyarrow writes doubles with enough digits to round-trip
 

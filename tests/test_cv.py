@@ -9,8 +9,8 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.model_selection import StratifiedKFold
 
-from logitfit.cv import LogisticRegressionCV
-from logitfit.estimator import LogisticRegression
+from logitfit.estimators.cv import LogisticRegressionCV
+from logitfit.estimators.logistic import LogisticRegression
 
 COEF_TOL = 1e-6
 DEV_TOL = 1e-6

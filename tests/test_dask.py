@@ -25,8 +25,8 @@ pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
 
 from logitfit import LogisticRegression  # noqa: E402
-from logitfit.blocks.dask import tree_sum  # noqa: E402
-from logitfit.dask import get_client, predict_lazy  # noqa: E402
+from logitfit.blocks.distributed import tree_sum  # noqa: E402
+from logitfit.estimators.distributed import get_client, predict_lazy  # noqa: E402
 
 COEF_RTOL = 1e-8  # the "same answer everywhere" bound
 FIT_TOL = 1e-11  # solver tolerance tight enough that COEF_RTOL holds

@@ -1,4 +1,4 @@
-"""Input validation (logitfit.design): every bad input gets a clear error, nothing silent.
+"""Input validation (logitfit.data.validation): every bad input gets a clear error, nothing silent.
 
 Oracle: the message itself. Each test asserts that the error names what is
 wrong and where (column by name when there are names, the first offending
@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 
 from logitfit import LogisticRegression
-from logitfit.design import (
+from logitfit.data.validation import (
     check_finite,
     check_non_numeric_columns,
     check_sample_weight,

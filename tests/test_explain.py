@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logitfit import explain as ex
-from logitfit.textbook import cost, gradient
+from logitfit.model.textbook import cost, gradient
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "ng-ex2"
@@ -314,7 +314,7 @@ def csv_file(tmp_path):
 def test_cli_gradient_markdown_matches_library(csv_file):
     from typer.testing import CliRunner
 
-    from logitfit._cli_explain import explain_app
+    from logitfit.cli.explain import explain_app
 
     path, X, y = csv_file
     out = CliRunner().invoke(explain_app, ["gradient", str(path), "--target", "label",
@@ -336,7 +336,7 @@ def test_cli_gradient_markdown_matches_library(csv_file):
 def test_cli_commands_run(csv_file, tmp_path, args):
     from typer.testing import CliRunner
 
-    from logitfit._cli_explain import explain_app
+    from logitfit.cli.explain import explain_app
 
     path, _, _ = csv_file
     argv = [a.format(p=path, d=tmp_path) for a in args]
@@ -357,7 +357,7 @@ def test_cli_commands_run(csv_file, tmp_path, args):
 def test_cli_errors_exit_2_with_a_message(csv_file, tmp_path, args, message):
     from typer.testing import CliRunner
 
-    from logitfit._cli_explain import explain_app
+    from logitfit.cli.explain import explain_app
 
     path, _, _ = csv_file
     out = CliRunner().invoke(explain_app, [a.format(p=path, d=tmp_path) for a in args])
@@ -368,7 +368,7 @@ def test_cli_errors_exit_2_with_a_message(csv_file, tmp_path, args, message):
 def test_cli_help_has_examples():
     from typer.testing import CliRunner
 
-    from logitfit._cli_explain import explain_app
+    from logitfit.cli.explain import explain_app
 
     for cmd in ["gradient", "sigmoid", "likelihood", "convexity", "descent"]:
         out = CliRunner().invoke(explain_app, [cmd, "--help"], env={"COLUMNS": "200"})

@@ -1,4 +1,4 @@
-"""Firth's bias-reduced logistic regression (logitfit.firth).
+"""Firth's bias-reduced logistic regression (logitfit.inference.firth).
 
 Oracle: an independent implementation written here, which maximises
 ``l(b) + 0.5 log det(X~^T W X~)`` with scipy's BFGS, its gradient computed by
@@ -14,7 +14,7 @@ import pytest
 from scipy import optimize, stats
 
 from logitfit import LogisticRegression
-from logitfit.firth import flic_intercept, penalised_lr_tests
+from logitfit.inference.firth import flic_intercept, penalised_lr_tests
 
 #: Agreement with the independent BFGS maximisation (its gtol is 1e-10).
 RTOL_INDEP = 1e-6

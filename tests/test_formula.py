@@ -1,4 +1,4 @@
-"""Formulas and categorical columns (logitfit.formula).
+"""Formulas and categorical columns (logitfit.data.formula).
 
 Oracle: statsmodels' formula API (patsy coding) on the UCLA admissions data
 (published with the UCLA "Logit regression" page; skipped when ../shared is

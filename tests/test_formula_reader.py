@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from logitfit.formula_reader import FormulaRefused, check_formula
+from logitfit.data.formula_reader import FormulaRefused, check_formula
 
 VARS = frozenset({"a", "b", "r", "f", "my col"})
 
@@ -66,7 +66,7 @@ def test_refusal_is_a_value_error():
 
 @pytest.fixture
 def formula_model_file(tmp_path):
-    from logitfit.estimator import LogisticRegression
+    from logitfit.estimators.logistic import LogisticRegression
 
     rng = np.random.default_rng(0)
     n = 200
@@ -78,7 +78,7 @@ def formula_model_file(tmp_path):
 
 
 def _tamper(path, rhs):
-    from logitfit.persist import _checksum
+    from logitfit.io.model_file import _checksum
 
     doc = json.loads(path.read_text())
     doc["encoding"]["rhs"] = rhs
@@ -88,7 +88,7 @@ def _tamper(path, rhs):
 
 @pytest.mark.parametrize("loader", ["load", "load_predictor"])
 def test_tampered_formula_runs_no_code(formula_model_file, tmp_path, monkeypatch, loader):
-    import logitfit.persist as persist
+    import logitfit.io.model_file as persist
 
     path, _ = formula_model_file
     monkeypatch.chdir(tmp_path)
@@ -99,7 +99,7 @@ def test_tampered_formula_runs_no_code(formula_model_file, tmp_path, monkeypatch
 
 
 def test_tampered_formula_refused_by_cli(formula_model_file, tmp_path, monkeypatch):
-    from logitfit.cli import main
+    from logitfit.cli.app import main
 
     path, df = formula_model_file
     data = tmp_path / "d.csv"
@@ -115,7 +115,7 @@ def test_tampered_formula_refused_by_cli(formula_model_file, tmp_path, monkeypat
 
 
 def test_unsavable_formula_refused_at_save(tmp_path):
-    from logitfit.estimator import LogisticRegression
+    from logitfit.estimators.logistic import LogisticRegression
 
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"a": rng.random(100)})

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from logitfit.blocks import InMemoryBlocks, fused
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 
 # The kernels sum in another order than numpy/BLAS: agreement to rounding.
 EXACT_RTOL = 1e-12

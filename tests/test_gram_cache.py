@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy import linalg
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 from logitfit.solvers import gram_cache as gc
 
 
@@ -98,7 +98,7 @@ def test_compiled_products_match_numpy(kind):
 @pytest.mark.parametrize("kind", ["dense", "csr"])
 def test_path_without_compiled_kernels_gives_the_same_fits(kind, monkeypatch):
     """An install without a C compiler: numpy Gram products, no column updates; same path."""
-    from logitfit.path import PathSpec, alpha_grid, fit_path
+    from logitfit.estimators.regularization import PathSpec, alpha_grid, fit_path
     from logitfit.solvers import naive_cd
 
     X, y, sw = _problem(kind, n=500, p=15)

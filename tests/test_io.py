@@ -1,4 +1,4 @@
-"""Reading every input format (logitfit.io) and the categorical encoding (logitfit.preprocess).
+"""Reading every input format (logitfit.io.tables) and the categorical encoding (logitfit.data.columns).
 
 Oracle: the same table written in each format reads back equal to the
 original; every malformed input raises DataError naming file, row and column.
@@ -15,9 +15,10 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from logitfit._cli_core import example_table
-from logitfit.io import DataError, detect_format, iter_batches, iter_libsvm, read_libsvm, read_table
-from logitfit.preprocess import Encoder, target_values
+from logitfit.cli.core import example_table
+from logitfit.data.columns import Encoder, target_values
+from logitfit.io.libsvm import iter_libsvm, read_libsvm
+from logitfit.io.tables import DataError, detect_format, iter_batches, read_table
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The objective (logitfit.loss.LogisticObjective): value, gradient, Hessian, Hessian-vector product.
+"""The objective (logitfit.model.objective.LogisticObjective): value, gradient, Hessian, Hessian-vector product.
 
 Oracles:
 * derivatives: central finite differences with the five-point stencil
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 
 # Five-point stencil. float64: h = 1e-3 gives truncation ~h^4 f^(5) ~ 1e-12 and
 # rounding ~eps/h ~ 1e-13 on an O(1) objective, so 1e-7 has ample room.
@@ -317,7 +317,7 @@ def test_two_class_softmax_equals_the_binary_model(Z, y):
     """Oracle: with two classes, softmax(Z)_1 = sigmoid(Z_1 - Z_0), so the softmax
     loss and residual equal the binary loss and residual at z = Z_1 - Z_0."""
     from logitfit._numerics import binary_loss_terms, binary_residual
-    from logitfit.loss import _multi_terms
+    from logitfit.model.objective import _multi_terms
 
     loss, P, R = _multi_terms(Z, y)
     z = Z[:, 1] - Z[:, 0]

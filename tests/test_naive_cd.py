@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective
-from logitfit.path import PathSpec, alpha_grid, fit_path
-from logitfit.penalties import L1Penalty
+from logitfit.estimators.regularization import PathSpec, alpha_grid, fit_path
+from logitfit.model.objective import LogisticObjective
+from logitfit.model.penalties import L1Penalty
 from logitfit.solvers import cd
 from logitfit.solvers import naive_cd as nc
 

@@ -14,8 +14,8 @@ import pytest
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from logitfit.estimator import LogisticRegression  # noqa: E402
-from logitfit.onnx_export import PARITY_TOL, export_onnx, onnx_predict_proba  # noqa: E402
+from logitfit.estimators.logistic import LogisticRegression  # noqa: E402
+from logitfit.io.onnx import PARITY_TOL, export_onnx, onnx_predict_proba  # noqa: E402
 
 
 @pytest.mark.parametrize("K", [2, 4])
@@ -41,7 +41,7 @@ def test_export_refuses_on_mismatch(tmp_path, monkeypatch):
     X = rng.normal(size=(100, 2))
     y = (X[:, 0] + rng.logistic(size=100) > 0).astype(int)
     m = LogisticRegression().fit(X, y)
-    from logitfit import onnx_export
+    from logitfit.io import onnx as onnx_export
 
     monkeypatch.setattr(onnx_export, "onnx_predict_proba", lambda proto, X: np.zeros((len(X), 2)))
     with pytest.raises(ValueError, match="differ from predict_proba"):

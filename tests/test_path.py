@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from logitfit.estimator import LogisticRegression
-from logitfit.path import regularization_path
+from logitfit.estimators.logistic import LogisticRegression
+from logitfit.estimators.regularization import regularization_path
 
 KKT_TOL = 1e-7
 WARM_VS_COLD = 1e-6

@@ -16,9 +16,9 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from logitfit.cv import LogisticRegressionCV  # noqa: E402
-from logitfit.path import regularization_path  # noqa: E402
-from logitfit.path_plots import plot_cv, plot_path  # noqa: E402
+from logitfit.estimators.cv import LogisticRegressionCV  # noqa: E402
+from logitfit.estimators.regularization import regularization_path  # noqa: E402
+from logitfit.plots.paths import plot_cv, plot_path  # noqa: E402
 
 N_ALPHAS = 10
 EXACT = 0.0  # drawn data are the fitted arrays themselves
@@ -105,7 +105,7 @@ def test_wrong_inputs():
 
 
 def test_import_does_not_load_matplotlib():
-    code = "import logitfit.path_plots, sys; print('matplotlib' in sys.modules)"
+    code = "import logitfit.plots.paths, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

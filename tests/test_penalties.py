@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 
-from logitfit.penalties import L1Penalty, make_penalty, soft_threshold, split_alpha
+from logitfit.model.penalties import L1Penalty, make_penalty, soft_threshold, split_alpha
 
 # minimize_scalar (Brent, bounded) locates a 1-D minimum to about xatol.
 BRENT_XATOL = 1e-10

@@ -24,7 +24,7 @@ from scipy.special import expit, logsumexp, softmax
 
 from logitfit._numerics import binary_loss_terms, binary_residual
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective, _binary_parts
+from logitfit.model.objective import LogisticObjective, _binary_parts
 
 # float64 kernels vs the plain formula: rounding differences only (sums in a
 # different order, sqrt(d) scaling in the rank-k update).
@@ -44,7 +44,7 @@ ALPHA = 0.05
 
 
 def plain(X, y, sw, x, K, fit_intercept=True, alpha=ALPHA):
-    """J, grad J and hess J straight from the conventions in logitfit.loss."""
+    """J, grad J and hess J straight from the conventions in logitfit.model.objective."""
     Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     n, p = Xd.shape
     Xt = np.hstack([Xd, np.ones((n, 1))]) if fit_intercept else Xd
@@ -220,8 +220,8 @@ def test_multinomial_hessian_confident_rows_stay_psd():
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_input_used_as_given(order, dtype):
-    from logitfit.design import validate_fit
-    from logitfit.estimator import LogisticRegression
+    from logitfit.data.validation import validate_fit
+    from logitfit.estimators.logistic import LogisticRegression
 
     X = np.asarray(np.random.default_rng(0).standard_normal((50, 3)), dtype=dtype, order=order)
     y = np.arange(50) % 2

@@ -1,4 +1,4 @@
-"""Model files (logitfit.persist): bit-identical round trip, every corruption refused clearly.
+"""Model files (logitfit.io.model_file): bit-identical round trip, every corruption refused clearly.
 
 Oracle: predictions of the loaded model equal the saved model's exactly
 (``np.array_equal``, no tolerance); a damaged file raises ModelFileError.
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from logitfit.estimator import LogisticRegression
-from logitfit.persist import FORMAT_VERSION, ModelFileError, atomic_write, load, save
-from logitfit.preprocess import Column, Encoder
+from logitfit.data.columns import Column, Encoder
+from logitfit.estimators.logistic import LogisticRegression
+from logitfit.io.model_file import FORMAT_VERSION, ModelFileError, atomic_write, load, save
 
 
 def _data(K: int = 2, n: int = 300, seed: int = 0):
@@ -95,7 +95,7 @@ def test_truncated_file_refused(tmp_path, saved, fraction):
 
 
 def _edit(saved, tmp_path, fn, *, refresh_checksum=True):
-    from logitfit.persist import _checksum
+    from logitfit.io.model_file import _checksum
 
     doc = json.loads(saved.read_text())
     fn(doc)
@@ -235,14 +235,14 @@ def test_load_predictor_same_state_without_estimator_imports(saved):
     import subprocess
     import sys
 
-    from logitfit.persist import SavedModel, load_predictor
+    from logitfit.io.model_file import SavedModel, load_predictor
 
     m, s = load(saved), load_predictor(saved)
     assert isinstance(s, SavedModel)
     assert np.array_equal(m.coef_, s.coef_) and np.array_equal(m.intercept_, s.intercept_)
     assert np.array_equal(m.classes_, s.classes_) and m.get_params()["alpha"] == s.params["alpha"]
     # what keeps `logitfit predict` small: reading a model file imports no scikit-learn
-    code = ("import sys; from logitfit.persist import load_predictor; "
+    code = ("import sys; from logitfit.io.model_file import load_predictor; "
             f"load_predictor({str(saved)!r}); print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert out.stdout.strip() == b"False"

@@ -1,4 +1,4 @@
-"""logitfit.plots: every function returns a Figure, draws into a given ax, and renders.
+"""logitfit.plots.fit: every function returns a Figure, draws into a given ax, and renders.
 
 Oracle: the figure renders to a non-empty PNG; drawing into an existing axes
 returns that axes' figure; curves use the data given (ROC ends at (1, 1)).
@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from logitfit import plots  # noqa: E402
-from logitfit.estimator import LogisticRegression  # noqa: E402
+from logitfit.estimators.logistic import LogisticRegression  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Separation detection by linear programs (logitfit.separation).
+"""Separation detection by linear programs (logitfit.inference.separation).
 
 Oracle: data built with a known separation (planted), and data that provably
 overlap (every row appears with both labels, so no direction can separate them).

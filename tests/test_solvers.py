@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 from logitfit.solvers import (
     NEWTON_MAX_PARAMS,
     SOLVERS,
@@ -254,7 +254,7 @@ SUBSAMPLE_AGREEMENT = 1e-8  # same optimum: the stopping test uses the exact gra
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_subsampled_hessian_newton_reaches_the_exact_optimum(n_classes, monkeypatch):
-    import logitfit.loss as loss_module
+    import logitfit.model.objective as loss_module
 
     # a small row target so that this test's data are "tall": every 4th block
     monkeypatch.setattr(loss_module, "HESSIAN_MIN_ROWS", 1500)

@@ -29,9 +29,9 @@ import logitfit  # noqa: E402
 from logitfit import LogisticRegression  # noqa: E402
 from logitfit.blocks import InMemoryBlocks  # noqa: E402
 from logitfit.blocks.stream import COPIES_PER_BLOCK, StreamError, rows_for_budget  # noqa: E402
-from logitfit.dataset import ScanDataset, parse_bytes  # noqa: E402
 from logitfit.exceptions import ConvergenceWarning  # noqa: E402
-from logitfit.loss import LogisticObjective  # noqa: E402
+from logitfit.io.scan import ScanDataset, parse_bytes  # noqa: E402
+from logitfit.model.objective import LogisticObjective  # noqa: E402
 
 COEF_RTOL = 1e-8  # the "same answer everywhere" bound
 FIT_TOL = 1e-11  # solver tolerance tight enough that COEF_RTOL holds
@@ -325,7 +325,7 @@ def test_summary_standard_errors_match_in_memory(binary_files):
 def test_should_stream_compares_in_memory_size_with_the_budget(binary_files):
     X, _, d, pattern = binary_files
     design_bytes = X.shape[0] * (X.shape[1] + 1) * 8  # features + the numeric label column
-    from logitfit.dataset import in_memory_bytes, should_stream
+    from logitfit.io.scan import in_memory_bytes, should_stream
 
     assert in_memory_bytes(pattern) == design_bytes
     assert in_memory_bytes(d / "all.arrow") == design_bytes

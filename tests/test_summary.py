@@ -1,4 +1,4 @@
-"""Summary tables: text, DataFrame, Markdown, HTML (logitfit.summary).
+"""Summary tables: text, DataFrame, Markdown, HTML (logitfit.inference.summary).
 
 Oracle: the numbers must be the Inference numbers (themselves tested against
 statsmodels in test_inference.py); here the layout and labels are checked.
@@ -11,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 
 from logitfit import LogisticRegression
-from logitfit.summary import COLUMNS
+from logitfit.inference.summary import COLUMNS
 
 #: Agreement with statsmodels (as in test_inference.py).
 RTOL_SM = 1e-6

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import logitfit
 from logitfit.blocks import InMemoryBlocks
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 
 # The course prints costs to 3 decimals and gradients to 4 (3 for some): a
 # published value is matched when it equals ours rounded to that many places.

@@ -15,39 +15,41 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from logitfit.textbook import cost, gradient, sigmoid
+from logitfit.model.textbook import cost, gradient, sigmoid
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
-    "LogisticRegression": "logitfit.estimator",
+    "LogisticRegression": "logitfit.estimators.logistic",
     "ConvergenceWarning": "logitfit.exceptions",
     "SeparationWarning": "logitfit.exceptions",
-    "LogisticObjective": "logitfit.loss",
+    "LogisticObjective": "logitfit.model.objective",
     "SolverResult": "logitfit.solvers",
     "solvers": "logitfit.solvers",
-    "regularization_path": "logitfit.path",
-    "LogisticRegressionCV": "logitfit.cv",
-    "check_separation": "logitfit.separation",
-    "lr_test": "logitfit.inference",
-    "Summary": "logitfit.summary",
-    "scan": "logitfit.dataset",
-    "ScanDataset": "logitfit.dataset",
-    "dask": "logitfit.dask",
-    "load": "logitfit.persist",
-    "ModelFileError": "logitfit.persist",
+    "regularization_path": "logitfit.estimators.regularization",
+    "LogisticRegressionCV": "logitfit.estimators.cv",
+    "check_separation": "logitfit.inference.separation",
+    "lr_test": "logitfit.inference.core",
+    "Summary": "logitfit.inference.summary",
+    "scan": "logitfit.io.scan",
+    "ScanDataset": "logitfit.io.scan",
+    "dask": "logitfit.estimators.distributed",  # a module, named by its public alias
+    "load": "logitfit.io.model_file",
+    "ModelFileError": "logitfit.io.model_file",
     "plots": "logitfit.plots",
     "explain": "logitfit.explain",
 }
 
+_MODULES = {"solvers", "dask", "plots", "explain"}
+
 __all__ = ["__version__", "cost", "gradient", "sigmoid", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from logitfit.estimator import LogisticRegression as LogisticRegression
+    from logitfit.estimators.logistic import LogisticRegression as LogisticRegression
     from logitfit.exceptions import ConvergenceWarning as ConvergenceWarning
     from logitfit.exceptions import SeparationWarning as SeparationWarning
-    from logitfit.loss import LogisticObjective as LogisticObjective
+    from logitfit.model.objective import LogisticObjective as LogisticObjective
     from logitfit.solvers import SolverResult as SolverResult
 
 
@@ -56,7 +58,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'logitfit' has no attribute {name!r}")
     mod = importlib.import_module(module)
-    value = mod if module.endswith(name) else getattr(mod, name)
+    value = mod if name in _MODULES else getattr(mod, name)
     globals()[name] = value
     return value
 

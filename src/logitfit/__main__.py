@@ -1,6 +1,6 @@
-"""``python -m logitfit``: the command line (see :mod:`logitfit.cli`)."""
+"""``python -m logitfit``: the command line (see :mod:`logitfit.cli.app`)."""
 
-from logitfit.cli import main
+from logitfit.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -40,7 +40,7 @@ def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> li
     ``cov`` orders the parameters as the estimator does: for each class (one
     for a binary model) the feature coefficients, then the intercept. For a
     model of K > 2 classes, a ``cov`` of K-1 classes' parameters is that of
-    the contrasts with the first class (:class:`logitfit.inference.Inference`
+    the contrasts with the first class (:class:`logitfit.inference.core.Inference`
     with ``ref_class=0``): the rows are then ``B_k - B_0`` for k = 1..K-1,
     each with ``"reference"`` (the first class) and its standard error.
     """

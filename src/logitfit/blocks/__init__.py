@@ -1,6 +1,6 @@
 """Where the rows live: one map-reduce protocol over blocks of rows.
 
-The objective (:mod:`logitfit.loss`) is a sum over rows, so it is written as a
+The objective (:mod:`logitfit.model.objective`) is a sum over rows, so it is written as a
 *kernel* applied to one block of rows and a sum over blocks. A ``Blocks``
 object owns the rows and runs the map; only the place where the rows live
 changes between scales (in memory, streamed from files, Dask partitions).

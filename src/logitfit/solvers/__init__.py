@@ -1,7 +1,7 @@
 """Solvers: one signature, one frozen result, found through a registry.
 
 Every solver is a function ``solve(objective, x0, options) -> SolverResult``
-that sees only the objective protocol (:class:`logitfit.loss.Objective`):
+that sees only the objective protocol (:class:`logitfit.model.objective.Objective`):
 value, gradient, Hessian-vector product and full Hessian. It never sees X, y
 or a sigmoid, so a solver that works in memory works out of core and on Dask.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.loss import Objective
+from logitfit.model.objective import Objective
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class SolverOptions:
     # False forces the exact Hessian every iteration.
     subsample_hessian: bool = True
     # Non-smooth part (L1 / elastic net / grouped, box bounds) for the cd and
-    # prox solvers: a logitfit.penalties.L1Penalty; None means smooth only.
+    # prox solvers: a logitfit.model.penalties.L1Penalty; None means smooth only.
     penalty: Any = None
 
 

@@ -1,7 +1,7 @@
 """Coordinate descent inside proximal Newton (glmnet's method), with active sets and strong rules.
 
 Minimises ``F(x) = J(x) + P(x)``: ``J`` the smooth objective (log loss plus
-its L2 part), ``P`` the non-smooth :class:`logitfit.penalties.L1Penalty` in
+its L2 part), ``P`` the non-smooth :class:`logitfit.model.penalties.L1Penalty` in
 ``options.penalty`` (L1, elastic net's L1 half, grouped multinomial, box
 bounds). The method (Friedman, Hastie & Tibshirani 2010, J. Stat. Softw.
 33(1), secs. 2-3; Lee, Sun & Saunders 2014 for proximal Newton):
@@ -53,8 +53,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from logitfit.loss import Objective
-from logitfit.penalties import L1Penalty
+from logitfit.model.objective import Objective
+from logitfit.model.penalties import L1Penalty
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack
 from logitfit.solvers.gram_cache import GramCache, gram_cache_for

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from logitfit.loss import Objective
+from logitfit.model.objective import Objective
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, Recorder, armijo_slack, backtrack, gnorm
 

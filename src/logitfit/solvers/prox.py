@@ -15,7 +15,7 @@ again by ``STEP_GROWTH`` each iteration; momentum restarts whenever ``F``
 rises (O'Donoghue & Candes 2015, function-value restart).
 
 Convergence: the maximum KKT violation of ``J + P`` at ``x``
-(:meth:`logitfit.penalties.L1Penalty.kkt_violation`) ``<= tol``.
+(:meth:`logitfit.model.penalties.L1Penalty.kkt_violation`) ``<= tol``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from logitfit.loss import Objective
-from logitfit.penalties import L1Penalty
+from logitfit.model.objective import Objective
+from logitfit.model.penalties import L1Penalty
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import MAX_HALVINGS, Recorder, armijo_slack
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from logitfit.loss import Objective
+from logitfit.model.objective import Objective
 from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import Recorder, gnorm
 

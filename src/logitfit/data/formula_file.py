@@ -2,7 +2,7 @@
 
 A model fitted from a formula (``logitfit fit --formula "y ~ a + C(b)"`` or
 :meth:`LogisticRegression.from_formula`) encodes new data with a
-:class:`logitfit.formula.FormulaEncoder`, which wraps a formulaic
+:class:`logitfit.data.formula.FormulaEncoder`, which wraps a formulaic
 ``ModelSpec``. A model file holds no code and no pickle, so
 :class:`FormulaEncoding` stores only what rebuilds that encoder:
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.formula_reader import FormulaRefused, check_formula
-from logitfit.io import DataError
+from logitfit.data.formula_reader import FormulaRefused, check_formula
+from logitfit.io.tables import DataError
 
 __all__ = ["FormulaEncoding"]
 
@@ -42,16 +42,16 @@ _TYPES = ("string", "bool", "int", "float")
 
 
 class FormulaEncoding:
-    """A :class:`~logitfit.formula.FormulaEncoder` as JSON-able data, and back.
+    """A :class:`~logitfit.data.formula.FormulaEncoder` as JSON-able data, and back.
 
-    Plays the part of :class:`logitfit.preprocess.Encoder` for formula models
+    Plays the part of :class:`logitfit.data.columns.Encoder` for formula models
     (``kind == "formula"``): ``input_columns``, ``column_types``,
     ``feature_names``, ``n_features``, ``transform`` (a pyarrow batch to the
     float64 design matrix) and ``to_dict`` / ``from_dict``.
 
     Parameters
     ----------
-    encoder : logitfit.formula.FormulaEncoder
+    encoder : logitfit.data.formula.FormulaEncoder
         The fitted encoder.
     types : dict, optional
         Variable name to one of ``string``, ``bool``, ``int``, ``float``
@@ -157,7 +157,7 @@ class FormulaEncoding:
         """Plain JSON-able data (see the module docstring).
 
         Raises ``ValueError`` for a formula that a model file could not load
-        back (see :mod:`logitfit.formula_reader`).
+        back (see :mod:`logitfit.data.formula_reader`).
         """
         spec = self.encoder.spec
         try:
@@ -180,7 +180,7 @@ class FormulaEncoding:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FormulaEncoding:
         """Rebuild the encoder from :meth:`to_dict`; ``ValueError`` when it cannot be."""
-        from logitfit.formula import FormulaEncoder
+        from logitfit.data.formula import FormulaEncoder
 
         if not isinstance(d, dict) or d.get("kind") != "formula":
             raise ValueError("encoding.kind must be 'formula'")

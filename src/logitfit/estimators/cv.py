@@ -1,6 +1,6 @@
 """``LogisticRegressionCV``: k-fold cross-validation over a regularisation path.
 
-The alpha grid is computed once on all rows (:func:`logitfit.path.alpha_grid`),
+The alpha grid is computed once on all rows (:func:`logitfit.estimators.regularization.alpha_grid`),
 every fold fits the whole path on its training rows (warm starts, strong
 rules) in a thread, and scores each alpha on its held-out rows. With fold
 scores ``s_{f,a}``: ``cv_mean_[a]`` is their mean, ``cv_se_[a] = sd_f(s) /
@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from logitfit import _numerics
 from logitfit.blocks import InMemoryBlocks, default_threads
-from logitfit.path import PathSpec, alpha_grid, fit_path
+from logitfit.estimators.regularization import PathSpec, alpha_grid, fit_path
 
 __all__ = ["LogisticRegressionCV", "SCORINGS"]
 
@@ -114,7 +114,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegressionCV:
         from sklearn.model_selection import StratifiedKFold
 
-        from logitfit.design import validate_fit
+        from logitfit.data.validation import validate_fit
 
         if self.scoring not in SCORINGS:
             raise ValueError(f"scoring must be one of {SCORINGS}, got {self.scoring!r}")
@@ -170,7 +170,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        from logitfit.design import validate_predict
+        from logitfit.data.validation import validate_predict
 
         check_is_fitted(self)
         X = validate_predict(self, X)

@@ -4,7 +4,7 @@ The penalised objective of logitfit is::
 
     F(x) = J(x) + P(x)
 
-where ``J`` is the smooth :class:`logitfit.loss.LogisticObjective` (weighted
+where ``J`` is the smooth :class:`logitfit.model.objective.LogisticObjective` (weighted
 mean log loss plus its L2 term) and ``P`` the non-smooth part held here. For
 the elastic net with strength ``alpha``, mixing ``l1_ratio = r`` and
 per-feature penalty factors ``f_j`` (glmnet's and scikit-learn's

@@ -6,9 +6,9 @@ A model file is one JSON object (format ``logitfit.model``, version
 
 * ``classes`` with their numpy dtype, ``features`` (design column names),
   ``encoding`` (how data-file columns become design columns, see
-  :class:`logitfit.preprocess.Encoder`; for a formula model the formula, the
+  :class:`logitfit.data.columns.Encoder`; for a formula model the formula, the
   types and training levels of its variables and the state of its stateful
-  transforms, see :class:`logitfit._formula_encoding.FormulaEncoding`) and
+  transforms, see :class:`logitfit.data.formula_file.FormulaEncoding`) and
   ``formula`` when one was used;
 * ``coef`` (shape ``(1, p)`` binary or ``(K, p)``) and ``intercept``;
   floats are written with Python's ``repr`` (the shortest string that reads
@@ -267,7 +267,7 @@ def to_dict(
         raise ValueError("the model has non-finite coefficients; refusing to save it")
     encoder = encoder if encoder is not None else getattr(model, "encoder_", None)
     if encoder is None and getattr(model, "formula_encoder_", None) is not None:
-        from logitfit._formula_encoding import FormulaEncoding
+        from logitfit.data.formula_file import FormulaEncoding
 
         encoder = FormulaEncoding(model.formula_encoder_)
     is_formula = getattr(encoder, "kind", None) == "formula"
@@ -331,7 +331,7 @@ def save(
         Fitted (has ``coef_``, ``intercept_``, ``classes_``).
     path : str or path-like
         Destination; replaced atomically (temp file, fsync, ``os.replace``).
-    encoder : logitfit.preprocess.Encoder, optional
+    encoder : logitfit.data.columns.Encoder, optional
         How data-file columns become design columns; default ``model.encoder_``.
     covariance : ndarray, shape (q, q), optional
         Covariance of the parameters (coefficients then intercepts, in the
@@ -488,8 +488,8 @@ def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
         Fitted: ``coef_``, ``intercept_``, ``classes_``, ``n_features_in_``,
         ``feature_names_in_`` (when fitted with names), ``n_iter_``,
         ``converged_``, ``history_``; plus ``encoder_`` (a
-        :class:`~logitfit.preprocess.Encoder`, a
-        :class:`~logitfit._formula_encoding.FormulaEncoding` or None),
+        :class:`~logitfit.data.columns.Encoder`, a
+        :class:`~logitfit.data.formula_file.FormulaEncoding` or None),
         ``formula_encoder_`` for a formula model (so it predicts from raw data
         frames), ``covariance_`` (or None), ``feature_names_`` (design column
         names), ``formula_`` and ``metadata_`` (the ``training`` record). Its
@@ -545,7 +545,7 @@ def _load(spath: str, verify: bool, *, estimator: bool) -> Any:
         if not isinstance(v, _PARAM_TYPES[k]):
             raise c.fail(f"params.{k}", f"must be {_names(_PARAM_TYPES[k])}")
     if estimator:
-        from logitfit.estimator import LogisticRegression
+        from logitfit.estimators.logistic import LogisticRegression
 
         known = LogisticRegression().get_params(deep=False)
         model = LogisticRegression(**{k: v for k, v in params.items() if k in known})
@@ -573,11 +573,11 @@ def _load(spath: str, verify: bool, *, estimator: bool) -> Any:
     encoding = c.get(doc, "encoding", (dict, type(None)))
     encoder = None
     if encoding is not None:
-        from logitfit.preprocess import Encoder
+        from logitfit.data.columns import Encoder
 
         try:
             if encoding.get("kind") == "formula":
-                from logitfit._formula_encoding import FormulaEncoding
+                from logitfit.data.formula_file import FormulaEncoding
 
                 encoder = FormulaEncoding.from_dict(encoding)
             else:

@@ -1,4 +1,4 @@
-"""What the ``logitfit`` commands do, apart from parsing and printing (see :mod:`logitfit.cli`).
+"""What the ``logitfit`` commands do, apart from parsing and printing (see :mod:`logitfit.cli.app`).
 
 Each function takes plain values, calls the library and returns data; errors a
 person can fix are raised as ``ValueError`` subclasses (:class:`DataError`,
@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.io import DataError, detect_format, iter_batches, iter_libsvm, read_libsvm, read_table
-from logitfit.persist import SavedModel, atomic_path, load, load_predictor, save
-from logitfit.preprocess import Column, Encoder, target_values
+from logitfit.data.columns import Column, Encoder, target_values
+from logitfit.io.libsvm import iter_libsvm, read_libsvm
+from logitfit.io.model_file import SavedModel, atomic_path, load, load_predictor, save
+from logitfit.io.tables import DataError, detect_format, iter_batches, read_table
 from logitfit.report import coefficient_rows
 
 #: Rows kept (a deterministic sample) for the decision-boundary plot.
@@ -86,8 +87,8 @@ def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from logitfit._formula_encoding import FormulaEncoding
-    from logitfit.formula import FormulaEncoder
+    from logitfit.data.formula import FormulaEncoder
+    from logitfit.data.formula_file import FormulaEncoding
 
     if opts.features or opts.categorical:
         raise CLIError("--features and --categorical do not apply with --formula: the formula "
@@ -200,7 +201,7 @@ def _frame(model_or_names: Any, X: Any) -> Any:
 
 def new_model(opts: FitOptions, callback: Any = None) -> Any:
     """The unfitted estimator ``opts`` describe."""
-    from logitfit.estimator import LogisticRegression
+    from logitfit.estimators.logistic import LogisticRegression
 
     penalty = None if opts.penalty in (None, "none", "None") else opts.penalty
     return LogisticRegression(
@@ -228,9 +229,9 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     """Read ``opts.data``, fit, score the holdout: everything ``logitfit fit`` does but print.
 
     With ``opts.scheduler`` the fit runs on that Dask cluster; when the data
-    exceed ``opts.memory_limit`` it streams from disk (:mod:`logitfit._cli_scale`).
+    exceed ``opts.memory_limit`` it streams from disk (:mod:`logitfit.cli.scale`).
     """
-    from logitfit import _cli_scale
+    from logitfit.cli import scale as _cli_scale
 
     mode = _cli_scale.mode(opts)
     if mode is not None:
@@ -264,7 +265,7 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
 
 
 def model_covariance(model: Any) -> np.ndarray | None:
-    """The (nonrobust) parameter covariance from :mod:`logitfit.inference`, or None.
+    """The (nonrobust) parameter covariance from :mod:`logitfit.inference.core`, or None.
 
     Binary: of ``[w_1..w_p, b]``, the model file's coefficients. Multinomial
     (K classes): of the contrasts with the first class, ``B_k - B_0`` for
@@ -275,7 +276,7 @@ def model_covariance(model: Any) -> np.ndarray | None:
     if getattr(model, "penalty", None) == "l1":
         return None
     try:
-        from logitfit.inference import Inference
+        from logitfit.inference.core import Inference
 
         cov = np.asarray(Inference(model, ref_class=0).cov_params(), dtype=np.float64)
     except Exception:  # noqa: BLE001 - inference is optional (e.g. singular information)
@@ -412,7 +413,7 @@ def _py(a: Any) -> list:
 
 
 def load_model(path: Path) -> Any:
-    """:func:`logitfit.persist.load`, with an encoder always set."""
+    """:func:`logitfit.io.model_file.load`, with an encoder always set."""
     m = load(path)
     if m.encoder_ is None:
         m.encoder_ = Encoder("table", tuple(Column(n, "numeric") for n in m.feature_names_),
@@ -698,7 +699,7 @@ def evaluate_scores(m: Any, s: Scored, *, threshold: float, bins: int) -> dict[s
 
 def write_report(m: Any, s: Scored, output: Path, *, threshold: float) -> None:
     """Render the HTML report of ``m`` on scored data to ``output`` (atomically)."""
-    from logitfit.persist import atomic_write
+    from logitfit.io.model_file import atomic_write
     from logitfit.report import build_report
 
     metrics = evaluate_scores(m, s, threshold=threshold, bins=10)

@@ -3,7 +3,7 @@
 Every partition of the training data becomes one :class:`~logitfit.blocks.Block`
 that is computed once and then stays in the memory of the worker that holds
 it (a Dask future). An objective evaluation is one map over the partitions
-(the same kernels of :mod:`logitfit.loss`, submitted as one task per
+(the same kernels of :mod:`logitfit.model.objective`, submitted as one task per
 partition, each returning a few small arrays) and one reduction on the client:
 the partial sums are gathered in partition order and added as a fixed binary
 tree. The order never depends on which worker finished first, so repeated fits

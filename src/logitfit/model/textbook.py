@@ -8,7 +8,7 @@ penalty spares ``theta[0]`` only:
     cost     = (1/m) sum_i [-y_i log h_i - (1 - y_i) log(1 - h_i)] + lam/(2m) sum_{j>=1} theta_j^2
     gradient = (1/m) X^T (h - y) + (lam/m) [0, theta_1, ..., theta_n]
 
-These are for learning and checking; the estimator uses :mod:`logitfit.loss`,
+These are for learning and checking; the estimator uses :mod:`logitfit.model.objective`,
 which computes the same numbers block by block.
 """
 

@@ -3,10 +3,10 @@
 * ``--scheduler tcp://host:8786``: the file is read with ``dask.dataframe``
   (its path must be readable by the workers), and
   ``LogisticRegression().fit`` runs on the Dask collections: one task per
-  partition per objective evaluation (:mod:`logitfit.dask`).
+  partition per objective evaluation (:mod:`logitfit.estimators.distributed`).
 * Otherwise, when the data would not fit the memory budget
   (``--memory-limit``, default :data:`logitfit.blocks.stream.DEFAULT_MEMORY_LIMIT`;
-  decided by :func:`logitfit.dataset.should_stream`), the fit streams the file
+  decided by :func:`logitfit.io.scan.should_stream`), the fit streams the file
   in blocks sized to the budget: ``LogisticRegression().fit(logitfit.scan(...))``.
 
 Both fits minimise the same objective as the in-memory fit (to rounding).
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from logitfit._cli_core import (
+from logitfit.cli.core import (
     CLIError,
     FitOptions,
     FitResult,
@@ -28,8 +28,8 @@ from logitfit._cli_core import (
     model_covariance,
     new_model,
 )
-from logitfit.io import DataError, detect_format
-from logitfit.preprocess import Column, Encoder
+from logitfit.data.columns import Column, Encoder
+from logitfit.io.tables import DataError, detect_format
 
 #: io's format names to :func:`logitfit.scan` formats and CSV delimiters.
 _SCAN_FORMATS = {"csv": ("csv", ","), "tsv": ("csv", "\t"), "parquet": ("parquet", ","),
@@ -47,7 +47,7 @@ def mode(opts: FitOptions) -> str | None:
     if fmt not in _SCAN_FORMATS or _compressed(opts.data):
         return None  # LIBSVM and compressed text are read whole
     from logitfit.blocks.stream import DEFAULT_MEMORY_LIMIT
-    from logitfit.dataset import parse_bytes, should_stream
+    from logitfit.io.scan import parse_bytes, should_stream
 
     limit = parse_bytes(opts.memory_limit) if opts.memory_limit else DEFAULT_MEMORY_LIMIT
     if not should_stream(opts.data, limit):
@@ -88,7 +88,7 @@ def fit_scaled(kind: str, opts: FitOptions, callback: Any = None) -> FitResult:
 
 def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
     from logitfit.blocks.stream import DEFAULT_MEMORY_LIMIT
-    from logitfit.dataset import scan
+    from logitfit.io.scan import scan
 
     sfmt, delimiter = _SCAN_FORMATS[fmt]
     ds = scan(opts.data, target=opts.target, features=opts.features, weight=opts.weight_col,
@@ -103,7 +103,7 @@ def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
 def _fit_dask(model: Any, opts: FitOptions, fmt: str) -> tuple:
     import dask.dataframe as dd
 
-    from logitfit.dask import connect
+    from logitfit.estimators.distributed import connect
 
     try:
         client = connect(opts.scheduler, timeout="20s")

@@ -121,7 +121,7 @@ def export_onnx(model: Any, path: str | os.PathLike, X: np.ndarray | None = None
         The ONNX probabilities differ from ``predict_proba`` by more than
         :data:`PARITY_TOL`.
     """
-    from logitfit.persist import atomic_write
+    from logitfit.io.model_file import atomic_write
 
     proto = to_onnx(model)
     X = _probe(model) if X is None else np.asarray(X, dtype=np.float64)

@@ -1,7 +1,7 @@
 """``LogisticRegression``: the estimator a user holds (scikit-learn compatible).
 
-It validates the input (:mod:`logitfit.design`), builds the objective
-(:mod:`logitfit.loss`) over blocks of rows (:mod:`logitfit.blocks`), looks the
+It validates the input (:mod:`logitfit.data.validation`), builds the objective
+(:mod:`logitfit.model.objective`) over blocks of rows (:mod:`logitfit.blocks`), looks the
 solver up (:mod:`logitfit.solvers`) and keeps the result. No math here.
 """
 
@@ -16,9 +16,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from logitfit import _numerics
 from logitfit.blocks import Blocks, InMemoryBlocks
-from logitfit.design import validate_fit, validate_predict
+from logitfit.data.validation import validate_fit, validate_predict
 from logitfit.exceptions import ConvergenceWarning, SeparationWarning
-from logitfit.loss import LogisticObjective
+from logitfit.model.objective import LogisticObjective
 from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
@@ -45,7 +45,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         None fits the plain maximum-likelihood model; "l2" adds (alpha/2)||w||^2;
         "l1" adds alpha ||w||_1; "elasticnet" adds
         alpha [l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2] (glmnet's form; see
-        :mod:`logitfit.penalties`). L1 and elastic net use solver "cd" (auto) or "prox".
+        :mod:`logitfit.model.penalties`). L1 and elastic net use solver "cd" (auto) or "prox".
     alpha : float, default=1e-4
         Penalty strength (unused with ``penalty=None``).
     fit_intercept : bool, default=True
@@ -183,7 +183,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         bounded = self.lower_bounds is not None or self.upper_bounds is not None
         if not (sparse_penalty or bounded):
             return None
-        from logitfit.penalties import make_penalty
+        from logitfit.model.penalties import make_penalty
 
         ratio = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
         return make_penalty(
@@ -202,7 +202,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         X may also be a :func:`logitfit.scan` data set (streamed from files; no
         y) or a Dask array / DataFrame with y a Dask array / Series (fitted on
-        the workers, see :mod:`logitfit.dask`).
+        the workers, see :mod:`logitfit.estimators.distributed`).
         """
         self._check_params()
         external = _external_blocks(self, X, y, sample_weight)
@@ -250,8 +250,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sgd_method=self.sgd_method,
             penalty=l1_penalty,
         )
-        if self.penalty == "firth":  # bias-reduced ML: its own Newton iteration (logitfit.firth)
-            from logitfit.firth import fit_firth
+        if self.penalty == "firth":  # bias-reduced ML: its own Newton iteration (logitfit.inference.firth)
+            from logitfit.inference.firth import fit_firth
 
             result = fit_firth(objective, self._start(objective), options)
         else:
@@ -305,7 +305,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_ = result.solver
         self.objective_ = result.fun
         self.solver_result_ = result
-        from logitfit.inference import Retained
+        from logitfit.inference.core import Retained
 
         self._retained = Retained(objective)  # for lazy inference; dropped by pickle
 
@@ -314,10 +314,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self.penalty in ("l1", "elasticnet") and float(self.alpha) > 0
         )
         if not penalised and self.penalty != "firth":
-            from logitfit.separation import separation_warning
+            from logitfit.inference.separation import separation_warning
 
             # Complete separation by the fitted predictor (any row source held
-            # in memory), then the LP check that names variables (logitfit.separation).
+            # in memory), then the LP check that names variables (logitfit.inference.separation).
             found = separation_warning(self, objective.blocks, result)
             if found is not None:
                 self.converged_ = False
@@ -364,7 +364,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
-        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+        if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "decision_function")
         check_is_fitted(self)
         encoder = getattr(self, "formula_encoder_", None)
@@ -374,13 +374,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
-        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+        if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict_proba")
         return _numerics.class_probabilities(self.decision_function(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log class probabilities, computed stably (no log of a rounded probability)."""
-        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+        if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict_log_proba")
         Z = self.decision_function(X)
         if Z.ndim == 1:
@@ -389,26 +389,26 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class label for each row."""
-        if _is_dask(X):  # lazy: one task per partition (logitfit.dask)
+        if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict")
         Z = self.decision_function(X)
         idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
         return self.classes_[idx]
 
     def save(self, path: Any, **kwargs: Any) -> None:
-        """Write a versioned JSON model file atomically (:func:`logitfit.persist.save`); no pickle."""
-        from logitfit.persist import save
+        """Write a versioned JSON model file atomically (:func:`logitfit.io.model_file.save`); no pickle."""
+        from logitfit.io.model_file import save
 
         save(self, path, **kwargs)
 
     # ------------------------------------------- formulas and categoricals
 
     def _encode_categoricals(self, X: Any) -> Any:
-        """Treatment-code string/categorical DataFrame columns (logitfit.formula); else X as is."""
+        """Treatment-code string/categorical DataFrame columns (logitfit.data.formula); else X as is."""
         self.__dict__.pop("formula_encoder_", None)
         if not hasattr(X, "iloc"):
             return X
-        from logitfit.formula import FormulaEncoder, has_non_numeric_columns
+        from logitfit.data.formula import FormulaEncoder, has_non_numeric_columns
 
         if not has_non_numeric_columns(X):
             return X
@@ -422,9 +422,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         The formula's intercept sets ``fit_intercept``; categorical terms are
         treatment coded with named levels (``g[T.b]``); new data are encoded by
-        the same rules and an unseen level is an error (see :mod:`logitfit.formula`).
+        the same rules and an unseen level is an error (see :mod:`logitfit.data.formula`).
         """
-        from logitfit.formula import FormulaEncoder
+        from logitfit.data.formula import FormulaEncoder
 
         encoder, X, y = FormulaEncoder.from_formula(formula, data)
         model = cls(fit_intercept=encoder.has_intercept, **params)
@@ -435,9 +435,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ inference
 
     def _inference(self, ref_class: int = 0) -> Any:
-        """The lazily built, cached :class:`logitfit.inference.Inference` of this fit."""
+        """The lazily built, cached :class:`logitfit.inference.core.Inference` of this fit."""
         check_is_fitted(self)
-        from logitfit.inference import Inference
+        from logitfit.inference.core import Inference
 
         retained = getattr(self, "_retained", None)
         cache = retained.__dict__.setdefault("cache", {}) if retained is not None else {}
@@ -446,12 +446,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return cache[ref_class]
 
     def summary(self, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05, ref_class: int = 0) -> Any:
-        """A :class:`logitfit.summary.Summary`: coefficient table and fit statistics.
+        """A :class:`logitfit.inference.summary.Summary`: coefficient table and fit statistics.
 
         ``cov_type``: "nonrobust" (inverse observed information), "HC0".."HC3"
-        (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference`.
+        (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference.core`.
         """
-        from logitfit.summary import Summary
+        from logitfit.inference.summary import Summary
 
         return Summary(self._inference(ref_class), cov_type, groups, alpha)
 
@@ -510,7 +510,7 @@ def _is_dask(X: Any) -> bool:
 
 
 def _dask_predict(estimator: LogisticRegression, X: Any, method: str) -> Any:
-    from logitfit.dask import predict_lazy
+    from logitfit.estimators.distributed import predict_lazy
 
     check_is_fitted(estimator)
     return predict_lazy(estimator, X, method)
@@ -522,7 +522,7 @@ def _external_blocks(estimator: LogisticRegression, X: Any, y: Any, sample_weigh
     if hook is not None:
         return hook(estimator, y, sample_weight)
     if _is_dask(X):
-        from logitfit.dask import fit_blocks
+        from logitfit.estimators.distributed import fit_blocks
 
         return fit_blocks(estimator, X, y, sample_weight)
     return None

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitfit._numerics import sigmoid
-from logitfit.explain import EIG_ROUNDING, EPS, _check, _col_scale, _objective, fit_theta
+from logitfit.explain.steps import EIG_ROUNDING, EPS, _check, _col_scale, _objective, fit_theta
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -139,7 +139,7 @@ def convexity(
 
     Points are ``theta* + r D u`` with u uniform on the unit sphere, r uniform
     on [0, radius] and ``D = diag(1/rms(x_j))``; the log-loss Hessian comes from
-    :class:`logitfit.loss.LogisticObjective`, the squared error's from
+    :class:`logitfit.model.objective.LogisticObjective`, the squared error's from
     :func:`squared_error`. Lines: ``theta* + t d`` for ``n_lines`` such
     directions d, t in [-radius, radius].
     """

@@ -35,9 +35,7 @@ __all__ = [
     "FORMATS",
     "detect_format",
     "read_table",
-    "read_libsvm",
     "iter_batches",
-    "iter_libsvm",
     "csv_options",
 ]
 
@@ -581,6 +579,3 @@ def iter_batches(
     finally:
         src.close()
 
-
-# LIBSVM / svmlight files live in their own module; re-exported here.
-from logitfit._libsvm import iter_libsvm, read_libsvm  # noqa: E402

@@ -1,7 +1,7 @@
 """The table of a fit: text like statsmodels', a pandas DataFrame, Markdown and HTML.
 
 :class:`Summary` only formats: every number comes from
-:class:`logitfit.inference.Inference` (itself computed from the fit's objective).
+:class:`logitfit.inference.core.Inference` (itself computed from the fit's objective).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Summary:
 
     Parameters
     ----------
-    inference : logitfit.inference.Inference
+    inference : logitfit.inference.core.Inference
     cov_type : str, "nonrobust", "HC0".."HC3" or "cluster"
     groups : array-like, cluster labels (``cov_type="cluster"``)
     alpha : float, the intervals have coverage ``1 - alpha``.

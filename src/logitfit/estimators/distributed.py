@@ -4,14 +4,14 @@
 ``predict``/``predict_proba`` return lazy Dask arrays); this module holds what
 needs more words::
 
-    from logitfit import dask as lfd
+    from logitfit.estimators import distributed as lfd
     client = lfd.connect("tcp://scheduler:8786")      # or an existing distributed.Client
     model = LogisticRegression().fit(X, y)             # X, y: dask array / DataFrame / Series
     proba = model.predict_proba(X)                     # lazy dask array, shape (n, n_classes)
 
 The fit persists one :class:`~logitfit.blocks.Block` per partition on the
 workers and runs each objective evaluation as one task per partition plus a
-tree sum on the client (:mod:`logitfit.blocks.dask`). Solvers run unchanged;
+tree sum on the client (:mod:`logitfit.blocks.distributed`). Solvers run unchanged;
 the result equals the in-memory fit to rounding (1e-8 relative or better).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from logitfit import _numerics
-from logitfit.blocks.dask import DaskBlocks, make_block, scale_block
+from logitfit.blocks.distributed import DaskBlocks, make_block, scale_block
 
 __all__ = ["connect", "get_client", "to_blocks", "fit_blocks", "predict_lazy"]
 
@@ -55,7 +55,7 @@ def get_client(client: Any = None) -> Any:
     except ValueError:
         raise ValueError(
             "fitting on Dask collections needs a distributed client: call "
-            "logitfit.dask.connect('tcp://scheduler:8786') for an existing cluster, or "
+            "logitfit.estimators.distributed.connect('tcp://scheduler:8786') for an existing cluster, or "
             "distributed.Client() for a local one, before fit"
         ) from None
 

@@ -19,8 +19,8 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from logitfit import _cli_core as core
-from logitfit._cli_core import CLIError
+from logitfit.cli import core
+from logitfit.cli.core import CLIError
 
 app = typer.Typer(
     name="logitfit",
@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 
 try:  # the explain sub-app lives in its own module, which may be absent
-    from logitfit._cli_explain import explain_app
+    from logitfit.cli.explain import explain_app
 except ImportError:  # pragma: no cover - depends on what is installed
     explain_app = None
 if explain_app is not None:  # pragma: no cover
@@ -321,7 +321,7 @@ def export(
     onnxruntime before the file is written.
     """
     m = _run(core.load_model, model)
-    from logitfit import onnx_export
+    from logitfit.io import onnx as onnx_export
 
     err = _run(onnx_export.export_onnx, m, onnx)
     if not quiet:

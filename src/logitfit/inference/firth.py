@@ -15,7 +15,7 @@ and the iteration is ``beta += I^{-1} U*`` with step halving on ``l*`` and
 each step's largest component capped at ``MAX_STEP`` (logistf's ``maxstep``).
 The estimates are finite even when the data are separated.
 
-All pieces come from the same :class:`logitfit.loss.LogisticObjective` (its
+All pieces come from the same :class:`logitfit.model.objective.LogisticObjective` (its
 loss and Hessian); only the leverage term is a new block kernel. The solver
 minimises the mean-scaled ``J*(beta) = -l*(beta) / S``, so ``tol`` means what
 it means for the other solvers. The covariance reported is ``I(beta*)^{-1}``
@@ -35,8 +35,8 @@ import numpy as np
 from scipy import stats
 
 from logitfit._numerics import sigmoid
-from logitfit.inference import constrained_newton, profile_ci
-from logitfit.loss import _binary_weights, _binary_z
+from logitfit.inference.core import constrained_newton, profile_ci
+from logitfit.model.objective import _binary_weights, _binary_z
 
 __all__ = ["fit_firth", "penalised_llf", "firth_profile_ci", "penalised_lr_tests", "flic_intercept"]
 

@@ -1,7 +1,7 @@
-"""LIBSVM / svmlight files for :mod:`logitfit.io`: read whole (CSR, kept sparse) or streamed.
+"""LIBSVM / svmlight files for :mod:`logitfit.io.tables`: read whole (CSR, kept sparse) or streamed.
 
 Parsing is scikit-learn's ``load_svmlight_file``; a malformed line is
-reported as a :class:`~logitfit.io.DataError` naming the file line (the
+reported as a :class:`~logitfit.io.tables.DataError` naming the file line (the
 first bad label or ``index:value`` pair).
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from logitfit.io import (
+from logitfit.io.tables import (
     BATCH_ROWS,
     CSV_BLOCK_BYTES,
     STDIN,

@@ -1,6 +1,6 @@
 """Regularisation paths: L1 / elastic-net fits over a decreasing grid of alphas, warm started.
 
-For the penalised objective (see :mod:`logitfit.penalties`)::
+For the penalised objective (see :mod:`logitfit.model.penalties`)::
 
     F_alpha(x) = (1/S) sum_i s_i l_i(x) + alpha sum_j f_j [r |w_j| + (1 - r)/2 w_j^2]
 
@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from logitfit.blocks import Blocks, InMemoryBlocks
-from logitfit.loss import LogisticObjective
-from logitfit.penalties import L1Penalty, make_penalty
+from logitfit.model.objective import LogisticObjective
+from logitfit.model.penalties import L1Penalty, make_penalty
 from logitfit.solvers import SolverOptions
 from logitfit.solvers.cd import hessian_source, solve_warm
 
@@ -235,8 +235,8 @@ def regularization_path(
     -------
     PathResult
     """
-    from logitfit.design import validate_fit
-    from logitfit.estimator import LogisticRegression
+    from logitfit.data.validation import validate_fit
+    from logitfit.estimators.logistic import LogisticRegression
 
     if not (0.0 <= l1_ratio <= 1.0):
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")

@@ -3,8 +3,8 @@
 Both functions draw with matplotlib (imported on first use, Agg backend
 unless one is already chosen), return the :class:`matplotlib.figure.Figure`
 and accept ``ax=`` to draw into an existing axes. Nothing here computes model
-math: the coefficients come from a :class:`logitfit.path.PathResult` and the
-scores from a fitted :class:`logitfit.cv.LogisticRegressionCV`.
+math: the coefficients come from a :class:`logitfit.estimators.regularization.PathResult` and the
+scores from a fitted :class:`logitfit.estimators.cv.LogisticRegressionCV`.
 
 The horizontal axis is ``alpha`` on a log scale, decreasing from left to
 right, so the path reads in the order it is computed (features enter as the
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from logitfit.path import PathResult
+    from logitfit.estimators.regularization import PathResult
 
 __all__ = ["plot_cv", "plot_path"]
 
@@ -33,7 +33,7 @@ N_TOP_TICKS = 6
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 4.2)) -> tuple[Figure, Axes]:
-    from logitfit.plots import _axes as new_axes  # one home for the Agg/Figure set-up
+    from logitfit.plots.fit import _axes as new_axes  # one home for the Agg/Figure set-up
 
     return new_axes(ax, size)
 

@@ -1,7 +1,7 @@
 """Inference on a fitted model: covariance, standard errors, tests, intervals, marginal effects.
 
 Everything comes from the *same* objective the solver minimised
-(:class:`logitfit.loss.LogisticObjective`), evaluated once more at the fitted
+(:class:`logitfit.model.objective.LogisticObjective`), evaluated once more at the fitted
 parameters. With ``S = sum_i s_i`` and ``H_mean`` the Hessian of the mean loss
 (``objective.hess`` without the L2 term):
 
@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from scipy import linalg, optimize, stats
 
 from logitfit._numerics import binary_residual, sigmoid
-from logitfit.loss import _binary_weights, _binary_z, _gram, _multi_terms, _multi_Z
+from logitfit.model.objective import _binary_weights, _binary_z, _gram, _multi_terms, _multi_Z
 
 __all__ = ["Inference", "Retained", "lr_test", "COV_TYPES"]
 
@@ -479,7 +479,7 @@ class Inference:
         if self.obj.multinomial:
             raise ValueError("profile-likelihood intervals are implemented for the binary model")
         if self.firth:
-            from logitfit.firth import firth_profile_ci
+            from logitfit.inference.firth import firth_profile_ci
 
             return firth_profile_ci(self.obj, self.x, alpha)
 
@@ -653,7 +653,7 @@ def lr_test(restricted: Any, full: Any) -> LRResult:
     if a.firth != b.firth:
         raise ValueError("compare two Firth fits or two maximum-likelihood fits, not one of each")
     if a.firth:
-        from logitfit.firth import penalised_llf
+        from logitfit.inference.firth import penalised_llf
 
         la, lb = penalised_llf(a.obj, a.x), penalised_llf(b.obj, b.x)
     else:

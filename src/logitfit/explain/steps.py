@@ -17,7 +17,7 @@ central finite difference of the cost and against the library's gradients.
 log loss (and not the squared error of the sigmoid) is the cost to use, and
 :func:`descent` (in :mod:`logitfit._explain_descent`) animates gradient descent.
 
-Design matrices are used as given, as in :mod:`logitfit.textbook`: the caller
+Design matrices are used as given, as in :mod:`logitfit.model.textbook`: the caller
 prepends a column of ones for an intercept (``with_intercept`` does that).
 Everything returns data; figures are built on request (matplotlib is imported
 only then).
@@ -32,16 +32,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from logitfit._numerics import log_sigmoid, sigmoid
-from logitfit.textbook import cost, gradient
+from logitfit.model.textbook import cost, gradient
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from logitfit._explain_landscape import ConvexityCheck as ConvexityCheck
-    from logitfit._explain_landscape import DescentResult as DescentResult
-    from logitfit._explain_landscape import convexity as convexity
-    from logitfit._explain_landscape import descent as descent
-    from logitfit._explain_landscape import squared_error as squared_error
 
 __all__ = [
     "DerivationStep",
@@ -55,11 +50,6 @@ __all__ = [
     "sigmoid_check",
     "LikelihoodCheck",
     "likelihood",
-    "ConvexityCheck",
-    "convexity",
-    "squared_error",
-    "DescentResult",
-    "descent",
 ]
 
 EPS = float(np.finfo(np.float64).eps)
@@ -119,7 +109,7 @@ def fit_theta(X: ArrayLike, y: ArrayLike) -> np.ndarray:
 
 def _objective(X: np.ndarray, y: np.ndarray):
     from logitfit.blocks.memory import InMemoryBlocks
-    from logitfit.loss import LogisticObjective
+    from logitfit.model.objective import LogisticObjective
 
     blocks = InMemoryBlocks(X, y, np.ones(y.size), n_threads=1)
     return LogisticObjective(blocks, 2, fit_intercept=False)
@@ -317,7 +307,7 @@ def derivation(X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None, j: in
         3. distributed: ``-(1/m) sum [y (1-h) - (1-y) h] x_j``;
         4. cancelled: ``(1/m) sum (h - y) x_j``;
         5. central finite difference of :func:`logitfit.cost` (step :func:`fd_step`);
-        6. :func:`logitfit.gradient`; 7. :class:`logitfit.loss.LogisticObjective`.
+        6. :func:`logitfit.gradient`; 7. :class:`logitfit.model.objective.LogisticObjective`.
 
         Rows 2-4 are compared with the row before; rows 5-7 with the closed form (row 4).
     """
@@ -553,14 +543,3 @@ def render_html(table: DerivationTable) -> str:
     return (f"<table class='logitfit-derivation'><caption>{escape(table.caption())}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
-
-# convexity and descent live in their own module (size); imported on first use.
-_LANDSCAPE = ("ConvexityCheck", "convexity", "squared_error", "DescentResult", "descent")
-
-
-def __getattr__(name: str):
-    if name in _LANDSCAPE:
-        from logitfit import _explain_landscape
-
-        return getattr(_explain_landscape, name)
-    raise AttributeError(f"module 'logitfit.explain' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """``logitfit explain``: the derivation and the pictures behind logistic regression, on your data.
 
-A typer sub-app (``explain_app``) that :mod:`logitfit.cli` mounts as
-``logitfit explain``. It parses, calls :mod:`logitfit.explain` and prints
+A typer sub-app (``explain_app``) that :mod:`logitfit.cli.app` mounts as
+``logitfit explain``. It parses, calls :mod:`logitfit.explain.steps` and prints
 (rich tables, or Markdown / LaTeX / HTML with ``--format``); no math here.
 DATA is a CSV file read with pandas; the design matrix is ``[1, features]``
 (the course's column of ones first, so theta_0 is the intercept).

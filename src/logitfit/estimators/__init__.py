@@ -1,0 +1,1 @@
+"""The estimators a user holds: ``LogisticRegression``, ``LogisticRegressionCV``, paths, Dask fits."""

@@ -1,0 +1,1 @@
+"""Inference on a fit: covariances, tests, profile intervals, separation, Firth, summary tables."""

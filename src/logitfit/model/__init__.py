@@ -1,0 +1,1 @@
+"""The model's mathematics: the objective (loss, gradient, Hessian), penalties, the textbook API."""

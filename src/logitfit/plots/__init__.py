@@ -1,0 +1,17 @@
+"""Plots of a fit (:mod:`.fit`) and of regularisation paths (:mod:`.paths`); matplotlib on first use."""
+
+from __future__ import annotations
+
+from logitfit.plots.fit import (
+    plot_calibration,
+    plot_coefficients,
+    plot_confusion,
+    plot_decision_boundary,
+    plot_history,
+    plot_pr,
+    plot_roc,
+)
+from logitfit.plots.paths import plot_cv, plot_path
+
+__all__ = ["plot_calibration", "plot_coefficients", "plot_confusion", "plot_cv",
+           "plot_decision_boundary", "plot_history", "plot_path", "plot_pr", "plot_roc"]
