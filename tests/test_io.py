@@ -17,8 +17,9 @@ import pytest
 
 from logitfit.cli.core import example_table
 from logitfit.data.columns import Encoder, target_values
+from logitfit.exceptions import DataError
 from logitfit.io.libsvm import iter_libsvm, read_libsvm
-from logitfit.io.tables import DataError, detect_format, iter_batches, read_table
+from logitfit.io.tables import detect_format, iter_batches, read_table
 
 
 @pytest.fixture(scope="module")

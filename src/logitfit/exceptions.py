@@ -1,29 +1,81 @@
-"""Warnings and errors logitfit raises (no imports beyond scikit-learn's base warning)."""
+"""Warnings and errors logitfit raises (standard library only at import time).
+
+The warnings subclass scikit-learn's ``ConvergenceWarning`` so its filters and
+test utilities see them; they are built on first access (module
+``__getattr__``) so that importing :class:`DataError`, which every reader and
+the command line need, does not import scikit-learn.
+"""
 
 from __future__ import annotations
 
+import os
+from typing import Any
 
-def _sklearn_convergence_warning() -> type[Warning]:
+__all__ = ["ConvergenceWarning", "DataError", "SeparationWarning"]  # noqa: F822 - two built on access
+
+
+class DataError(ValueError):
+    """A problem with an input file that a person can fix.
+
+    The message is one paragraph: ``"<path>, line L, row R, column 'c': <what>"``.
+
+    Attributes
+    ----------
+    path : str
+        The file (``"-"`` for standard input).
+    row : int or None
+        1-based data row (the header is not counted), when known.
+    column : str or None
+        Column name, when the problem is in one column.
+    line : int or None
+        1-based line of a text file (the header is line 1), when known.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike, message: str, *, row: int | None = None,
+        column: str | None = None, line: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.row = row
+        self.column = column
+        self.line = line
+        where = [self.path]
+        if line is not None:
+            where.append(f"line {line}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        text = " ".join(str(message).split())  # one paragraph, whatever the reader said
+        super().__init__(f"{', '.join(where)}: {text}")
+
+
+def _make_warnings() -> dict[str, type]:
     try:  # subclass scikit-learn's so its filters and test utilities see ours
         from sklearn.exceptions import ConvergenceWarning as base
     except ImportError:  # pragma: no cover - sklearn is a core dependency
         base = UserWarning
-    return base
+
+    class ConvergenceWarning(base):
+        """A solver stopped before its gradient criterion was met; the message says why."""
+
+    class SeparationWarning(ConvergenceWarning):
+        """The data are (quasi-)completely separated: the maximum-likelihood estimate does not exist.
+
+        ``details`` holds whatever the detector found (variables and directions).
+        """
+
+        def __init__(self, message: str, details: dict | None = None) -> None:
+            super().__init__(message)
+            self.details = details or {}
+
+    for cls in (ConvergenceWarning, SeparationWarning):  # importable names, so they pickle
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+    return {"ConvergenceWarning": ConvergenceWarning, "SeparationWarning": SeparationWarning}
 
 
-class ConvergenceWarning(_sklearn_convergence_warning()):
-    """A solver stopped before its gradient criterion was met; the message says why."""
-
-
-class SeparationWarning(ConvergenceWarning):
-    """The data are (quasi-)completely separated: the maximum-likelihood estimate does not exist.
-
-    ``details`` holds whatever the detector found (variables and directions).
-    """
-
-    def __init__(self, message: str, details: dict | None = None) -> None:
-        super().__init__(message)
-        self.details = details or {}
-
-
-__all__ = ["ConvergenceWarning", "SeparationWarning"]
+def __getattr__(name: str) -> Any:
+    if name in ("ConvergenceWarning", "SeparationWarning"):
+        globals().update(_make_warnings())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from logitfit.data.columns import Column, Encoder, target_values
+from logitfit.exceptions import DataError
 from logitfit.io.libsvm import iter_libsvm, read_libsvm
 from logitfit.io.model_file import SavedModel, atomic_path, load, load_predictor, save
-from logitfit.io.tables import DataError, detect_format, iter_batches, read_table
+from logitfit.io.tables import detect_format, iter_batches, read_table
 from logitfit.report import coefficient_rows
 
 #: Rows kept (a deterministic sample) for the decision-boundary plot.

@@ -29,7 +29,8 @@ from logitfit.cli.core import (
     new_model,
 )
 from logitfit.data.columns import Column, Encoder
-from logitfit.io.tables import DataError, detect_format
+from logitfit.exceptions import DataError
+from logitfit.io.tables import detect_format
 
 #: io's format names to :func:`logitfit.scan` formats and CSV delimiters.
 _SCAN_FORMATS = {"csv": ("csv", ","), "tsv": ("csv", "\t"), "parquet": ("parquet", ","),

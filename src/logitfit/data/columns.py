@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logitfit.io.tables import DataError
+from logitfit.exceptions import DataError
 
 __all__ = ["Column", "Encoder", "target_values"]
 

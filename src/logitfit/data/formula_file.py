@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from logitfit.data.formula_reader import FormulaRefused, check_formula
-from logitfit.io.tables import DataError
+from logitfit.exceptions import DataError
 
 __all__ = ["FormulaEncoding"]
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from logitfit.exceptions import DataError
 from logitfit.io.tables import (
     BATCH_ROWS,
     CSV_BLOCK_BYTES,
     STDIN,
-    DataError,
     _is_number,
     _open_stream,
     detect_format,

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from logitfit.exceptions import DataError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 __all__ = [
-    "DataError",
     "FORMATS",
     "detect_format",
     "read_table",
@@ -69,36 +70,6 @@ _EXTENSIONS = {
 }
 _NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 _LIBSVM_LINE = re.compile(rb"^\s*[-+]?[\w.]+(\s+(qid:\S+|\d+:\S+))*\s*(#.*)?$")
-
-
-class DataError(ValueError):
-    """A problem with an input file that a person can fix.
-
-    Attributes
-    ----------
-    path : str
-        The file (``"-"`` for standard input).
-    row : int or None
-        1-based data row (the header is not counted), when known.
-    column : str or None
-        Column name, when the problem is in one column.
-    """
-
-    def __init__(
-        self, path: str | os.PathLike, message: str, *, row: int | None = None,
-        column: str | None = None, line: int | None = None,
-    ) -> None:
-        self.path = str(path)
-        self.row = row
-        self.column = column
-        where = [self.path]
-        if line is not None:
-            where.append(f"line {line}")
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column!r}")
-        super().__init__(f"{', '.join(where)}: {message}")
 
 
 # --------------------------------------------------------------------------
