@@ -16,19 +16,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["predict_labels", "classification_report", "calibration_table"]
+__all__ = ["label_indices", "predict_labels", "classification_report", "calibration_table"]
 
 #: Bins of the calibration table: ten equal-width bins, as in reliability
 #: diagrams (Niculescu-Mizil & Caruana 2005).
 CALIBRATION_BINS = 10
 
 
-def predict_labels(proba: np.ndarray, classes: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """Labels from probabilities: ``p_1 > threshold`` (two classes) or the argmax."""
+def label_indices(proba: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """The label rule, as indices into the classes: ``p_1 > threshold`` (two classes) or the argmax."""
     proba = np.asarray(proba)
     if proba.shape[1] == 2:
-        return classes[(proba[:, 1] > threshold).astype(np.intp)]
-    return classes[proba.argmax(axis=1)]
+        return (proba[:, 1] > threshold).astype(np.intp)
+    return proba.argmax(axis=1)
+
+
+def predict_labels(proba: np.ndarray, classes: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Labels from probabilities by :func:`label_indices`."""
+    return np.asarray(classes)[label_indices(proba, threshold)]
 
 
 def calibration_table(
@@ -114,7 +119,7 @@ def classification_report(
         raise ValueError(f"label {err.args[0]!r} is not one of the model's classes "
                          f"{classes.tolist()}") from None
     K = len(classes)
-    pred = (proba[:, 1] > threshold).astype(np.intp) if K == 2 else proba.argmax(axis=1)
+    pred = label_indices(proba, threshold)
     sw = sample_weight
     onehot = np.eye(K)[yi]
     present = np.unique(yi)
