@@ -1,66 +1,11 @@
-"""Where the rows live: one map-reduce protocol over blocks of rows.
+"""Where the rows live: one map-reduce protocol over blocks of rows (:mod:`logitfit.blocks.protocol`).
 
-The objective (:mod:`logitfit.model.objective`) is a sum over rows, so it is written as a
-*kernel* applied to one block of rows and a sum over blocks. A ``Blocks``
-object owns the rows and runs the map; only the place where the rows live
-changes between scales (in memory, streamed from files, Dask partitions).
-
-Contract (every implementation):
-
-* ``map_reduce(kernel, *args, state=None)`` returns the sum over blocks of
-  ``kernel(block, *args[, state_i])``; the kernel returns a tuple of arrays or
-  floats, summed element-wise. The sum runs in block order, so the result does
-  not depend on the number of threads (bit-identical).
-* ``map_blocks(kernel, *args)`` returns a per-block state (a list, or futures
-  kept where the rows live) that a later ``map_reduce`` receives block by block,
-  e.g. the Hessian weights ``h(1-h)`` at the current coefficients.
-* ``n_samples``, ``n_features``, ``dtype``, ``sw_sum`` (sum of sample weights),
-  ``is_sparse``.
+Implementations: in memory (:mod:`~logitfit.blocks.memory`, with the compiled
+kernels of :mod:`~logitfit.blocks.fused`), streamed from files
+(:mod:`~logitfit.blocks.stream`) and on Dask (:mod:`~logitfit.blocks.distributed`).
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
-
-import numpy as np
-
-
-class Block(NamedTuple):
-    """One block of rows: its position, design rows, class indices, sample weights."""
-
-    index: int
-    X: Any  # ndarray or scipy.sparse matrix, shape (rows, n_features)
-    y: np.ndarray  # class indices (float 0/1 for binary, int for multinomial)
-    sw: np.ndarray  # sample weights, shape (rows,)
-
-
-BlockKernel = Callable[..., tuple]
-
-
-@runtime_checkable
-class Blocks(Protocol):
-    n_samples: int
-    n_features: int
-    dtype: np.dtype
-    sw_sum: float
-    is_sparse: bool
-
-    def map_reduce(self, kernel: BlockKernel, *args: Any, state: Sequence | None = None) -> tuple: ...
-
-    def map_blocks(self, kernel: BlockKernel, *args: Any) -> Sequence: ...
-
-
-def sum_tuples(parts: Sequence[tuple]) -> tuple:
-    """Element-wise sum of kernel outputs, in the given (block) order."""
-    it = iter(parts)
-    acc = [np.array(v, dtype=np.float64, copy=True) for v in next(it)]
-    for part in it:
-        for a, v in zip(acc, part, strict=True):
-            a += v
-    return tuple(acc)
-
-
-from logitfit.blocks.memory import InMemoryBlocks, default_threads  # noqa: E402
+from logitfit.blocks.memory import InMemoryBlocks, default_threads
+from logitfit.blocks.protocol import Block, BlockKernel, Blocks, sum_tuples
 
 __all__ = ["Block", "BlockKernel", "Blocks", "InMemoryBlocks", "default_threads", "sum_tuples"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.blocks import Block, BlockKernel
+from logitfit.blocks.protocol import Block, BlockKernel
 
 __all__ = ["DaskBlocks", "make_block", "tree_sum"]
 

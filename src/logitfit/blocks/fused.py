@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 try:
-    from logitfit.blocks import _fused
+    import logitfit.blocks._fused as _fused
 except ImportError:  # pragma: no cover - the extension is part of every install
     _fused = None
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from logitfit.blocks import Block, BlockKernel, sum_tuples
+from logitfit.blocks.protocol import Block, BlockKernel, sum_tuples
 
 # About 1 MB of X per block: fits a core's L2 with room for the block's
 # vectors, so the second read of the block (X^T r) comes from cache. Measured

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.blocks import Block, BlockKernel
+from logitfit.blocks.protocol import Block, BlockKernel
 
 __all__ = [
     "COPIES_PER_BLOCK",

@@ -50,7 +50,7 @@ import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
 from logitfit._numerics import binary_loss_terms, binary_residual
-from logitfit.blocks import Block, Blocks
+from logitfit.blocks.protocol import Block, Blocks
 
 __all__ = ["Objective", "LogisticObjective"]
 

@@ -12,193 +12,20 @@ not scale with the number of rows.
 The ``auto`` rule (:func:`choose_solver`) is documented in docs/solvers.md.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-
-from logitfit.model.objective import Objective
-
-
-@dataclass(frozen=True)
-class History:
-    """Per-iteration record; entry 0 is the starting point."""
-
-    objective: tuple[float, ...] = ()
-    grad_norm: tuple[float, ...] = ()
-    step_size: tuple[float, ...] = ()
-
-    def as_dict(self) -> dict[str, list[float]]:
-        return {
-            "objective": list(self.objective),
-            "grad_norm": list(self.grad_norm),
-            "step_size": list(self.step_size),
-        }
-
-
-@dataclass(frozen=True)
-class SolverResult:
-    """What every solver returns.
-
-    Attributes
-    ----------
-    x : ndarray, the final parameter vector.
-    fun : float, objective at ``x``.
-    grad_norm : float, ``max |grad|`` at ``x`` (the convergence measure).
-    n_iter : int, iterations taken (epochs for sgd).
-    converged : bool, ``grad_norm <= tol``.
-    message : str, why the solver stopped.
-    history : History
-    """
-
-    x: np.ndarray
-    fun: float
-    grad_norm: float
-    n_iter: int
-    converged: bool
-    message: str
-    history: History = field(default_factory=History)
-    solver: str = ""
-    kkt_violation: float | None = None  # L1 solvers (cd, prox): max KKT violation at x
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Everything a solver may be told, bundled (one signature for all solvers).
-
-    ``max_iter=None`` means the solver's own default. ``learning_rate=None``
-    means a backtracking (Armijo) line search for gd and an estimate from the
-    curvature for sgd. ``callback(iteration, x, fun, grad_norm)`` is called
-    after each iteration; returning True stops the solver.
-    """
-
-    tol: float = 1e-6
-    max_iter: int | None = None
-    verbose: int = 0
-    callback: Callable[[int, np.ndarray, float, float], bool | None] | None = None
-    learning_rate: float | None = None
-    random_state: int | None = None
-    batch_size: int = 256
-    sgd_method: str = "adam"  # "adam" or "momentum"
-    momentum: float = 0.9
-    # newton: Hessian from a subset of rows on tall data (LogisticObjective.hessian_block_stride);
-    # False forces the exact Hessian every iteration.
-    subsample_hessian: bool = True
-    # Non-smooth part (L1 / elastic net / grouped, box bounds) for the cd and
-    # prox solvers: a logitfit.model.penalties.L1Penalty; None means smooth only.
-    penalty: Any = None
-
-
-Solver = Callable[[Objective, np.ndarray, SolverOptions], SolverResult]
-
-
-def _registry() -> dict[str, Solver]:
-    from logitfit.solvers import cd, gd, lbfgs, newton, newton_cg, prox, sgd
-
-    return {
-        "gd": gd.solve,
-        "sgd": sgd.solve,
-        "lbfgs": lbfgs.solve,
-        "newton": newton.solve,
-        "newton-cg": newton_cg.solve,
-        "cd": cd.solve,
-        "prox": prox.solve,
-    }
-
-
-SOLVERS = ("auto", "gd", "sgd", "lbfgs", "newton", "newton-cg", "cd", "prox")
-
-# Newton-Cholesky forms and factors a (q K) x (q K) Hessian per iteration:
-# O(n q^2 K^2 + q^3 K^3). Past this many parameters a Hessian-free method wins.
-# Measured (issue 3, docs/solvers.md "The auto rule: measurements"; CPU
-# seconds to tol 1e-6, dense W1-like data): p = 50: newton 0.48, lbfgs 0.90;
-# p = 100: newton 0.89, lbfgs 1.12; p = 200: newton 1.56, lbfgs 1.02;
-# p = 400: 2.75 vs 0.86; multinomial 51 x 10 = 510 parameters: newton 12.8,
-# lbfgs 3.8. The crossover lies between 100 and 200 parameters. Re-measured
-# after the sub-sampled Hessian (CPU s, binary, alpha 1e-4, default tol):
-# 200k x 100: newton 0.60, newton-cg 0.82, lbfgs 1.95; 200k x 200: 2.64 / 2.03 /
-# 3.69; 200k x 400: 7.15 / 3.65 / 6.09; 100k x 1000: 29.3 / 5.2 / 11.3;
-# 20k x 2000: 30.0 / 2.5 / 4.3. Softmax, 2000 x 20 x 3 classes (63 params):
-# 0.091 / 0.022 / 0.142; 200k x 50 x 10: 7.8 / 5.0 / 5.9.
-NEWTON_MAX_PARAMS = 150
-
-
-def choose_solver(n_samples: int, n_params: int, *, sparse: bool, multinomial: bool = False) -> str:
-    """The ``auto`` rule: Newton-Cholesky for a binary model with few parameters, else Newton-CG.
-
-    Newton converges in a handful of passes over X, each costing one
-    Hessian accumulation (BLAS-3; on tall data from a subset of rows), while
-    L-BFGS needs tens of passes. Past ``NEWTON_MAX_PARAMS`` the (q x q)
-    Hessian costs more than the 2 passes per CG step of Newton-CG, which then
-    wins over L-BFGS too (fewer passes, superlinear at the end). The softmax
-    Hessian has K^2 blocks: Newton-CG wins there from a few dozen parameters.
-    Measurements in docs/solvers.md.
-    """
-    del n_samples, sparse  # the measured rule needs neither (kept for the signature)
-    if not multinomial and n_params <= NEWTON_MAX_PARAMS:
-        return "newton"
-    return "newton-cg"
-
-
-def get_solver(name: str) -> Solver:
-    registry = _registry()
-    try:
-        return registry[name]
-    except KeyError:
-        raise ValueError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}") from None
-
-
-def minimize(
-    objective: Objective,
-    x0: np.ndarray,
-    solver: str = "auto",
-    options: SolverOptions | None = None,
-    *,
-    n_samples: int | None = None,
-    sparse: bool = False,
-) -> SolverResult:
-    """Minimise ``objective`` from ``x0`` with the named solver (or the ``auto`` rule)."""
-    options = options or SolverOptions()
-    if solver == "auto":
-        solver = choose_solver(
-            n_samples or 0,
-            objective.n_params,
-            sparse=sparse,
-            multinomial=bool(getattr(objective, "multinomial", False)),
-        )
-    run = get_solver(solver)
-    x0 = np.asarray(x0, dtype=np.float64).copy()
-    if solver in ("cd", "prox"):  # dense H @ delta and LU of large faces: BLAS threads help
-        return run(objective, x0, options)
-    with _single_threaded_blas():
-        return run(objective, x0, options)
-
-
-# The solvers' own arithmetic is on parameter-length vectors; the objective's
-# passes run their own threads. A BLAS thread pool on those vectors costs
-# more than it saves, badly so on a busy machine: one 100,000-entry ddot took
-# 7.8 ms with OpenBLAS's two threads against 0.18 ms on one at load 4, and
-# W3's 48 conjugate-gradient steps spent 0.75 s in such vector operations.
-_CONTROLLER = None
-
-
-def _single_threaded_blas():
-    """Context manager limiting every loaded BLAS to one thread (threadpoolctl)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
+from logitfit.solvers.base import History, SolverOptions, SolverResult
+from logitfit.solvers.registry import (
+    NEWTON_MAX_PARAMS,
+    SOLVERS,
+    choose_solver,
+    get_solver,
+    minimize,
+)
 
 __all__ = [
     "History",
     "SolverResult",
     "SolverOptions",
+    "NEWTON_MAX_PARAMS",
     "SOLVERS",
     "choose_solver",
     "get_solver",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from logitfit.solvers import History, SolverOptions, SolverResult
+from logitfit.solvers.base import History, SolverOptions, SolverResult
 
 # Sufficient-decrease constant of the Armijo rule (Nocedal & Wright, eq. 3.4).
 ARMIJO_C = 1e-4

@@ -55,8 +55,8 @@ from scipy import linalg
 
 from logitfit.model.objective import Objective
 from logitfit.model.penalties import L1Penalty
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack
+from logitfit.solvers.base import SolverOptions, SolverResult
 from logitfit.solvers.gram_cache import GramCache, gram_cache_for
 from logitfit.solvers.naive_cd import NaiveModel, naive_model_for
 
@@ -641,9 +641,9 @@ def _prox_from(objective: Objective, x: np.ndarray, options: SolverOptions, pen:
     """Finish with FISTA (:mod:`logitfit.solvers.prox`) when the working set is too large for H."""
     from dataclasses import replace
 
-    from logitfit.solvers import prox
+    from logitfit.solvers.prox import solve as prox_solve
 
-    res = prox.solve(objective, x, replace(options, penalty=pen))
+    res = prox_solve(objective, x, replace(options, penalty=pen))
     note = f"working set of {m} parameters exceeds the dense-Hessian limit {MAX_HESSIAN_PARAMS}: FISTA; "
     return replace(res, message=note + res.message)
 

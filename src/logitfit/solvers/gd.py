@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from logitfit.model.objective import Objective
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, MAX_HALVINGS, Recorder, armijo_slack, gnorm
+from logitfit.solvers.base import SolverOptions, SolverResult
 
 DEFAULT_MAX_ITER = 10_000
 

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 try:
-    from logitfit.solvers import _gram_kernels
+    import logitfit.solvers._gram_kernels as _gram_kernels
 except ImportError:  # built without a C compiler (setup.py): numpy products below
     _gram_kernels = None
 

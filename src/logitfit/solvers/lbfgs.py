@@ -11,8 +11,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from logitfit.model.objective import Objective
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import Recorder, gnorm
+from logitfit.solvers.base import SolverOptions, SolverResult
 
 DEFAULT_MAX_ITER = 1000
 # Memory of the quasi-Newton update; more pairs cost little next to a pass over X.

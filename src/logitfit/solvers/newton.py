@@ -24,8 +24,8 @@ import numpy as np
 from scipy import linalg
 
 from logitfit.model.objective import Objective
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import ARMIJO_C, Recorder, armijo_slack, backtrack, gnorm
+from logitfit.solvers.base import SolverOptions, SolverResult
 
 DEFAULT_MAX_ITER = 100
 RCOND = 1e-12

@@ -26,8 +26,8 @@ import numpy as np
 
 from logitfit.model.objective import Objective
 from logitfit.model.penalties import L1Penalty
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import MAX_HALVINGS, Recorder, armijo_slack
+from logitfit.solvers.base import SolverOptions, SolverResult
 
 DEFAULT_MAX_ITER = 20000
 # Let the step grow a little each iteration so one early over-cautious

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from logitfit.model.objective import Objective
-from logitfit.solvers import SolverOptions, SolverResult
 from logitfit.solvers._common import Recorder, gnorm
+from logitfit.solvers.base import SolverOptions, SolverResult
 
 DEFAULT_MAX_ITER = 1000  # epochs
 BATCH_GROWTH = 1.5
