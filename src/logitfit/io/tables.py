@@ -27,7 +27,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from logitfit.data.arrow_input import check_finite, check_schema, reader_error, reading, validate
+from logitfit.data.columns import _first_non_numeric
 from logitfit.exceptions import DataError
+from logitfit.io.files import (
+    FORMATS,
+    STDIN,
+    detect_format,
+    open_stream,
+    read_head,
+    resolve_path,
+    sniff_delimiter,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -40,9 +51,6 @@ __all__ = [
     "csv_options",
 ]
 
-FORMATS = ("csv", "tsv", "parquet", "feather", "libsvm")
-STDIN = "-"
-
 #: Rows per streamed batch: about 64k rows keeps a batch of a few dozen
 #: float64 columns within tens of MB, small next to any machine, large enough
 #: that per-batch overhead (validation, a BLAS call) is negligible.
@@ -53,125 +61,7 @@ BATCH_ROWS = 65_536
 #: blocks 34 MB, at the same speed (docs/cli.md).
 CSV_BLOCK_BYTES = 1 << 20
 
-_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".feather": "feather",
-    ".arrow": "feather",
-    ".arrows": "feather",
-    ".ipc": "feather",
-    ".libsvm": "libsvm",
-    ".svm": "libsvm",
-    ".svmlight": "libsvm",
-}
 _NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
-_LIBSVM_LINE = re.compile(rb"^\s*[-+]?[\w.]+(\s+(qid:\S+|\d+:\S+))*\s*(#.*)?$")
-
-
-# --------------------------------------------------------------------------
-# format detection
-# --------------------------------------------------------------------------
-
-
-def _split_compression(path: str) -> tuple[str, str | None]:
-    p = path.lower()
-    for ext, codec in _COMPRESSION.items():
-        if p.endswith(ext):
-            return path[: -len(ext)], codec
-    return path, None
-
-
-def _open_stream(path: str) -> Any:
-    """A binary input stream, decompressing gzip/zstd by extension or magic bytes."""
-    import pyarrow as pa
-
-    if path == STDIN:
-        import sys
-
-        return pa.PythonFile(sys.stdin.buffer, mode="r")
-    _, codec = _split_compression(path)
-    if codec is None:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic[:2] == b"\x1f\x8b":
-            codec = "gzip"
-        elif magic == b"\x28\xb5\x2f\xfd":
-            codec = "zstd"
-    return pa.input_stream(path, compression=codec)
-
-
-def _head(path: str, n: int = 65_536) -> bytes:
-    with _open_stream(path) as f:
-        return f.read(n)
-
-
-def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The format of ``path``: one of :data:`FORMATS`.
-
-    Uses ``fmt`` when given, otherwise the extension (``.csv``, ``.tsv``,
-    ``.parquet``, ``.feather``/``.arrow``, ``.libsvm``/``.svm``, each text format
-    optionally ``.gz``/``.zst``), otherwise the first bytes of the file. A
-    directory is a Parquet data set; ``"-"`` (standard input) is CSV.
-
-    Raises
-    ------
-    DataError
-        The file does not exist, is empty, or is in no format logitfit reads.
-    """
-    spath = str(path)
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise DataError(spath, f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        return fmt
-    if spath == STDIN:
-        return "csv"
-    p = Path(spath)
-    if p.is_dir():
-        if not any(p.rglob("*.parquet")) and not any(p.rglob("*.pq")):
-            raise DataError(spath, "directory holds no .parquet files")
-        return "parquet"
-    if not p.exists():
-        raise DataError(spath, "no such file")
-    if p.stat().st_size == 0:
-        raise DataError(spath, "the file is empty")
-    base, _ = _split_compression(spath)
-    ext = Path(base).suffix.lower()
-    if ext in _EXTENSIONS:
-        return _EXTENSIONS[ext]
-    with open(spath, "rb") as f:
-        magic = f.read(8)
-    if magic[:4] == b"PAR1":
-        return "parquet"
-    if magic[:6] == b"ARROW1" or magic[:4] == b"\xff\xff\xff\xff":
-        return "feather"
-    head = _head(spath, 8192)
-    if b"\x00" in head:
-        raise DataError(spath, "unknown format: binary data that is not Parquet or Arrow")
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
-    if not lines:
-        raise DataError(spath, "the file is empty")
-    if len(lines) > 1:
-        lines = lines[:-1]  # the last line of the sample may be cut
-    if all(_LIBSVM_LINE.match(ln) for ln in lines) and any(b":" in ln for ln in lines):
-        return "libsvm"
-    delim = _sniff_delimiter(lines[0].decode("utf-8", "replace"))
-    if delim is not None:
-        return "tsv" if delim == "\t" else "csv"
-    raise DataError(
-        spath,
-        "unknown format: give the file an extension (.csv, .tsv, .parquet, .feather, "
-        ".libsvm) or pass --format",
-    )
-
-
-def _sniff_delimiter(header: str) -> str | None:
-    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else None
 
 
 # --------------------------------------------------------------------------
@@ -187,16 +77,16 @@ class _CsvDialect:
 
 def _csv_dialect(path: str, fmt: str, head: bytes | None = None) -> _CsvDialect:
     if head is None:
-        head = _head(path)
+        head = read_head(path)
     if not head.strip():
         raise DataError(path, "the file is empty")
     text = head.decode("utf-8", "replace").lstrip("\ufeff")
     first = text.splitlines()[0] if text.splitlines() else ""
-    delim = "\t" if fmt == "tsv" else (_sniff_delimiter(first) or ",")
+    delim = "\t" if fmt == "tsv" else (sniff_delimiter(first) or ",")
     import csv
 
-    header = next(csv.reader([first], delimiter=delim))
-    header = [h.strip() for h in header]
+    with reading(path, "CSV", where="header"):
+        header = [h.strip() for h in next(csv.reader([first], delimiter=delim), [])]
     if all(_is_number(h) for h in header if h):
         raise DataError(
             path, "no header: the first line looks like data; add a header line naming the columns",
@@ -246,8 +136,7 @@ def csv_options(
     return read, parse, convert
 
 
-def _explain_csv_error(path: str, dialect: _CsvDialect, err: Exception,
-                       column_types: dict[str, Any] | None) -> DataError:
+def _explain_csv_error(path: str, dialect: _CsvDialect, err: Exception) -> DataError:
     """Turn a pyarrow CSV error into a DataError naming row and column.
 
     pyarrow names the row of a ragged line but not the row of a value that
@@ -263,20 +152,26 @@ def _explain_csv_error(path: str, dialect: _CsvDialect, err: Exception,
             f"ragged row: expected {m.group(2)} fields (as in the header), got {m.group(3)}",
             line=line, row=line - 1,
         )
-    if "Expected" in msg and "columns" in msg:
-        return _scan_ragged(path, dialect) or DataError(path, f"malformed CSV: {msg}")
-    m = re.search(r"In CSV column #(\d+): .*?invalid value '(.*)'", msg)
-    if m:
-        col = dialect.header[int(m.group(1))]
-        found = _scan_non_numeric(path, dialect, col)
-        if found is not None:
-            return found
-        return DataError(path, f"non-numeric value {m.group(2)!r} in a numeric column", column=col)
-    return DataError(path, f"cannot read as CSV: {msg}")
+    if path == STDIN:
+        return reader_error(path, err, "CSV")
+    try:  # a second pass with Python's csv module finds the row pyarrow did not name
+        if "Expected" in msg and "columns" in msg:
+            found = _scan_ragged(path, dialect)
+            if found is not None:
+                return found
+        m = re.search(r"In CSV column #(\d+): .*?invalid value '(.*)'", msg)
+        if m and int(m.group(1)) < len(dialect.header):
+            col = dialect.header[int(m.group(1))]
+            found = _scan_non_numeric(path, dialect, col)
+            return found or DataError(path, f"non-numeric value {m.group(2)!r} in a numeric "
+                                      "column", column=col)
+    except Exception as scan_err:  # noqa: BLE001 - the second pass fails on what the first did
+        return reader_error(path, scan_err, "CSV")
+    return reader_error(path, err, "CSV")
 
 
 def _text_lines(path: str) -> Iterator[str]:
-    with _open_stream(path) as raw:
+    with open_stream(path) as raw:
         yield from io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
@@ -334,59 +229,108 @@ def _read_csv(path: str, fmt: str, columns, column_types) -> pa.Table:
         source: Any = pa.BufferReader(data)
     else:
         dialect = _csv_dialect(path, fmt)
-        source = _open_stream(path)
+        source = open_stream(path)
     _check_columns(path, dialect.header, columns)
     read, parse, convert = csv_options(dialect, columns=columns, column_types=column_types)
     try:
         table = pc.read_csv(source, read_options=read, parse_options=parse,
                             convert_options=convert)
-    except pa.ArrowInvalid as err:
-        if path == STDIN:
-            raise DataError(path, f"cannot read as CSV: {err}") from None
-        raise _explain_csv_error(path, dialect, err, column_types) from None
+    except Exception as err:  # noqa: BLE001 - untrusted bytes: any reader failure is the file's
+        raise _explain_csv_error(path, dialect, err) from None
     if table.num_rows == 0:
         raise DataError(path, "the file has a header but no data rows")
     return table
 
 
 # --------------------------------------------------------------------------
-# Parquet / Feather
+# Parquet / Feather: read through a file handle, fully validated
 # --------------------------------------------------------------------------
 
 
-def _parquet_dataset(path: str) -> Any:
+def _read_parquet(path: str, columns: Sequence[str] | None) -> pa.Table:
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
-    try:
-        return ds.dataset(path, format="parquet", partitioning="hive")
-    except Exception as err:  # noqa: BLE001 - pyarrow raises several types here
-        raise DataError(path, f"cannot read as Parquet: {err}") from None
+    with reading(path, "Parquet"):
+        if Path(path).is_dir():
+            source: Any = ds.dataset(path, format="parquet", partitioning="hive")
+        else:
+            source = pq.ParquetFile(path, memory_map=False, page_checksum_verification=True)
+        schema = source.schema if Path(path).is_dir() else source.schema_arrow
+        check_schema(path, schema, columns)
+        _check_columns(path, schema.names, columns)
+        cols = list(columns) if columns is not None else None
+        table = source.to_table(columns=cols) if Path(path).is_dir() else source.read(columns=cols)
+    return validate(path, table, "Parquet")
+
+
+def _iter_parquet(path: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    if Path(path).is_dir():  # a data set: read whole (directories are for fitting)
+        yield from _read_parquet(path, columns).to_batches(batch_rows)
+        return
+    with reading(path, "Parquet"):
+        pf = pq.ParquetFile(path, memory_map=False, page_checksum_verification=True)
+        check_schema(path, pf.schema_arrow, columns)
+        _check_columns(path, pf.schema_arrow.names, columns)
+        for rg in range(pf.num_row_groups):
+            with reading(path, "Parquet", where=f"row group {rg}"):
+                it = pf.iter_batches(batch_size=batch_rows, row_groups=[rg],
+                                     columns=list(columns) if columns is not None else None)
+                for batch in it:
+                    yield validate(path, batch, "Parquet", where=f"row group {rg}")
 
 
 def _ipc_reader(path: str) -> tuple[Any, Any]:
-    """(reader, source) for an Arrow IPC file or stream (Feather v2 is the IPC file format)."""
+    """(reader, source) for an Arrow IPC file or stream, through a plain file handle."""
     import pyarrow as pa
 
-    with open(path, "rb") as f:
-        magic = f.read(8)
-    try:
-        if magic[:6] == b"ARROW1":
-            src = pa.memory_map(path, "r")
-            return pa.ipc.open_file(src), src
+    with reading(path, "Feather/Arrow IPC"):
         src = pa.OSFile(path, "r")
-        return pa.ipc.open_stream(src), src
-    except pa.ArrowInvalid as err:
-        raise DataError(path, f"cannot read as Feather/Arrow IPC: {err}") from None
+        try:
+            file_format = src.read(6) == b"ARROW1"
+            src.seek(0)
+            reader = pa.ipc.open_file(src) if file_format else pa.ipc.open_stream(src)
+        except BaseException:
+            src.close()
+            raise
+    return reader, src
 
 
-def _cast_columns(path: str, table_or_batch: Any, column_types: dict[str, Any] | None) -> Any:
+def _iter_ipc(path: str, columns: Sequence[str] | None, batch_rows: int) -> Iterator[Any]:
+    reader, src = _ipc_reader(path)
+    try:
+        check_schema(path, reader.schema, columns)
+        _check_columns(path, reader.schema.names, columns)
+        n = getattr(reader, "num_record_batches", None)
+        i = 0
+        while n is None or i < n:
+            where = f"record batch {i}"
+            with reading(path, "Feather/Arrow IPC", where=where):
+                try:
+                    batch = reader.get_batch(i) if n is not None else reader.read_next_batch()
+                except StopIteration:
+                    return
+                validate(path, batch, "Feather/Arrow IPC", where=where)
+                if columns is not None:
+                    batch = batch.select(list(columns))
+            for off in range(0, batch.num_rows, batch_rows):
+                yield batch.slice(off, batch_rows)
+            i += 1
+    finally:
+        src.close()
+
+
+def _cast_columns(path: str, data: Any, column_types: dict[str, Any] | None,
+                  row_offset: int = 0) -> Any:
     """Cast columns to the requested types, naming the column (and row) on failure."""
     if not column_types:
-        return table_or_batch
+        return data
     import pyarrow as pa
     import pyarrow.compute as pcm
 
-    out = table_or_batch
+    out = data
     for name, typ in column_types.items():
         if name not in out.schema.names:
             continue
@@ -394,25 +338,23 @@ def _cast_columns(path: str, table_or_batch: Any, column_types: dict[str, Any] |
         col = out.column(i)
         if col.type == typ:
             continue
-        if pa.types.is_floating(typ) and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        if pa.types.is_floating(typ) and not pa.types.is_floating(col.type):
             bad = _first_non_numeric(col)
             if bad is not None:
                 raise DataError(path, f"non-numeric value {bad[1]!r} in a numeric column",
-                                row=bad[0] + 1, column=name)
-        try:
+                                row=row_offset + bad[0] + 1, column=name)
+        with reading(path, f"{typ}", where=f"column {name!r}"):
             col = pcm.cast(col, typ)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
-            raise DataError(path, f"cannot convert to {typ}: {err}", column=name) from None
         out = out.set_column(i, name, col)
     return out
 
 
-def _first_non_numeric(col: Any) -> tuple[int, str] | None:
-    values = col.to_pylist()
-    for i, v in enumerate(values):
-        if v is not None and v.strip() not in _NULLS and not _is_number(v):
-            return i, v
-    return None
+def _checked(path: str, data: Any, columns: Sequence[str] | None,
+             column_types: dict[str, Any] | None, row_offset: int = 0) -> Any:
+    """Cast, then refuse non-finite numbers: what every reader returns passes through here."""
+    data = _cast_columns(path, data, column_types, row_offset)
+    check_finite(path, data, columns, row_offset=row_offset)
+    return data
 
 
 # --------------------------------------------------------------------------
@@ -429,10 +371,15 @@ def read_table(
 ) -> pa.Table:
     """Read a CSV/TSV/Parquet/Feather file (or ``"-"``: CSV on stdin) into a pyarrow Table.
 
+    Binary formats are read through a file handle (no memory-mapping) and
+    fully validated; every column read must hold numbers, booleans or strings,
+    and every float must be finite.
+
     Parameters
     ----------
     path : str or path-like
-        File, Parquet directory, or ``"-"``.
+        File, Parquet directory, ``"-"``, or a pattern matching one file
+        (:func:`~logitfit.io.files.resolve_path`).
     fmt : str, optional
         Force the format instead of detecting it (:func:`detect_format`).
     columns : sequence of str, optional
@@ -446,28 +393,24 @@ def read_table(
     pyarrow.Table
         With at least one row.
     """
-    spath = str(path)
+    spath = resolve_path(path)
     fmt = detect_format(spath, fmt)
     if fmt == "libsvm":
         raise DataError(spath, "LIBSVM files are sparse: read them with read_libsvm")
     if fmt in ("csv", "tsv"):
-        return _read_csv(spath, fmt, columns, column_types)
-    if fmt == "parquet":
-        dset = _parquet_dataset(spath)
-        _check_columns(spath, dset.schema.names, columns)
-        table = dset.to_table(columns=list(columns) if columns is not None else None)
+        table = _read_csv(spath, fmt, columns, column_types)
+        check_schema(spath, table.schema, columns)
     else:
-        reader, src = _ipc_reader(spath)
-        try:
-            _check_columns(spath, reader.schema.names, columns)
-            table = reader.read_all()
-        finally:
-            src.close()
-        if columns is not None:
-            table = table.select(list(columns))
-    if table.num_rows == 0:
-        raise DataError(spath, "the file has no data rows")
-    return _cast_columns(spath, table, column_types)
+        if fmt == "parquet":
+            table = _read_parquet(spath, columns)
+        else:
+            import pyarrow as pa
+
+            batches = list(_iter_ipc(spath, columns, 1 << 62))
+            table = pa.Table.from_batches(batches) if batches else None
+        if table is None or table.num_rows == 0:
+            raise DataError(spath, "the file has no data rows")
+    return _checked(spath, table, columns, column_types)
 
 
 def iter_batches(
@@ -482,8 +425,9 @@ def iter_batches(
 
     CSV is read with pyarrow's streaming reader (blocks of
     :data:`CSV_BLOCK_BYTES`), Parquet row group by row group, Arrow IPC batch
-    by batch. Parameters as in :func:`read_table`; batches have at most about
-    ``batch_rows`` rows (CSV batches follow the reader's blocks).
+    by batch, each batch validated and checked as in :func:`read_table`.
+    Parameters as there; batches have at most about ``batch_rows`` rows (CSV
+    batches follow the reader's blocks).
 
     Raises
     ------
@@ -491,62 +435,46 @@ def iter_batches(
         As :func:`read_table`, possibly after some batches have been yielded
         (a ragged row deep in a CSV file is only seen when reached).
     """
-    import pyarrow as pa
-    import pyarrow.csv as pc
-
-    spath = str(path)
+    spath = resolve_path(path)
     fmt = detect_format(spath, fmt)
     if fmt == "libsvm":
         raise DataError(spath, "LIBSVM files are sparse: stream them with iter_libsvm")
     if fmt in ("csv", "tsv"):
-        dialect = _csv_dialect(spath, fmt) if spath != STDIN else None
-        if dialect is None:
-            # stdin cannot be read twice: peek the header through a buffered reader
-            import sys
+        batches = _iter_csv(spath, fmt, columns, column_types)
+    elif fmt == "parquet":
+        batches = _iter_parquet(spath, columns, batch_rows)
+    else:
+        batches = _iter_ipc(spath, columns, batch_rows)
+    rows = 0
+    for batch in batches:
+        if batch.num_rows:
+            yield _checked(spath, batch, columns, column_types, rows)
+            rows += batch.num_rows
 
-            buf = sys.stdin.buffer
-            head = buf.peek(65_536) if hasattr(buf, "peek") else b""
-            if not head.strip():
-                raise DataError(spath, "the input is empty")
-            dialect = _csv_dialect(spath, fmt, head)
-            source: Any = pa.PythonFile(buf, mode="r")
-        else:
-            source = _open_stream(spath)
-        _check_columns(spath, dialect.header, columns)
-        read, parse, convert = csv_options(
-            dialect, columns=columns, column_types=column_types, streaming=True
-        )
-        try:
-            reader = pc.open_csv(source, read_options=read, parse_options=parse,
-                                 convert_options=convert)
-            for batch in reader:
-                if batch.num_rows:
-                    yield batch
-        except pa.ArrowInvalid as err:
-            if spath == STDIN:
-                raise DataError(spath, f"cannot read as CSV: {err}") from None
-            raise _explain_csv_error(spath, dialect, err, column_types) from None
-        return
-    if fmt == "parquet":
-        dset = _parquet_dataset(spath)
-        _check_columns(spath, dset.schema.names, columns)
-        for batch in dset.to_batches(
-            columns=list(columns) if columns is not None else None,
-            batch_size=batch_rows, batch_readahead=1, fragment_readahead=1,
-        ):
-            if batch.num_rows:
-                yield _cast_columns(spath, batch, column_types)
-        return
-    reader, src = _ipc_reader(spath)
+
+def _iter_csv(path: str, fmt: str, columns: Sequence[str] | None,
+              column_types: dict[str, Any] | None) -> Iterator[Any]:
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    if path == STDIN:  # stdin cannot be read twice: peek the header through a buffered reader
+        import sys
+
+        buf = sys.stdin.buffer
+        head = buf.peek(65_536) if hasattr(buf, "peek") else b""
+        if not head.strip():
+            raise DataError(path, "the input is empty")
+        dialect = _csv_dialect(path, fmt, head)
+        source: Any = pa.PythonFile(buf, mode="r")
+    else:
+        dialect = _csv_dialect(path, fmt)
+        source = open_stream(path)
+    _check_columns(path, dialect.header, columns)
+    read, parse, convert = csv_options(dialect, columns=columns, column_types=column_types,
+                                       streaming=True)
     try:
-        _check_columns(spath, reader.schema.names, columns)
-        it = (reader.get_batch(i) for i in range(reader.num_record_batches)) \
-            if hasattr(reader, "num_record_batches") else iter(reader)
-        for batch in it:
-            if columns is not None:
-                batch = batch.select(list(columns))
-            for off in range(0, batch.num_rows, batch_rows):
-                yield _cast_columns(spath, batch.slice(off, batch_rows), column_types)
-    finally:
-        src.close()
-
+        reader = pc.open_csv(source, read_options=read, parse_options=parse,
+                             convert_options=convert)
+        yield from reader
+    except Exception as err:  # noqa: BLE001 - untrusted bytes: any reader failure is the file's
+        raise _explain_csv_error(path, dialect, err) from None
