@@ -37,6 +37,9 @@ NUMERIC_LIKE_FRACTION = 0.9
 #: make the fit singular and slow.
 MAX_LEVELS_FRACTION = 0.5
 MIN_LEVELS_CHECK = 20
+#: Most classes a target may have unless the caller raises the limit: a
+#: softmax over more is almost always a mistaken column (an id, a date).
+MAX_CLASSES = 1000
 
 
 @dataclass(frozen=True)
@@ -297,35 +300,57 @@ def _check_not_numeric_typo(path: str, name: str, strings: list[str | None]) -> 
                         row=bad_at + 1, column=name)
 
 
-def target_values(table: Any, target: str, *, path: str = "<data>") -> np.ndarray:
+def target_values(table: Any, target: str, *, path: str = "<data>",
+                  max_classes: int = MAX_CLASSES) -> np.ndarray:
     """The target column as a numpy array of class labels (no missing values).
 
-    Integer, float and boolean targets keep their type; anything else becomes
-    strings.
+    Integer, boolean and whole-number float targets keep their type (floats
+    become int64); strings stay strings. Checked before any fit is built.
+
+    Parameters
+    ----------
+    max_classes : int, default :data:`MAX_CLASSES`
+        Refuse a target with more distinct values than this.
 
     Raises
     ------
     DataError
-        A missing target value (names the row).
+        A missing target value (names the row); a target that is not class
+        labels (a date, decimal, nested or binary column, a fraction or a
+        non-finite number); more than ``max_classes`` classes.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     col = table.column(target)
+    typ = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if not (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
+            or pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+        raise DataError(path, f"the target has type {str(typ)[:80]}; a target holds class labels "
+                        "(integers, booleans or strings)", column=target)
     if col.null_count:
         i = pc.index(pc.is_null(col), True).as_py()
         raise DataError(path, "missing value in the target column", row=i + 1, column=target)
-    typ = col.type
-    if pa.types.is_dictionary(typ):
-        col = col.cast(typ.value_type)
-        typ = col.type
+    if typ != col.type:
+        col = col.cast(typ)
     if pa.types.is_integer(typ):
-        return col.to_numpy(zero_copy_only=False).astype(np.int64)
-    if pa.types.is_floating(typ):
+        y = col.to_numpy(zero_copy_only=False).astype(np.int64)
+    elif pa.types.is_floating(typ):
         y = col.to_numpy(zero_copy_only=False).astype(np.float64)
-        if np.all(y == np.round(y)) and np.all(np.abs(y) < 2**53):
-            return y.astype(np.int64)
-        return y
-    if pa.types.is_boolean(typ):
-        return col.to_numpy(zero_copy_only=False).astype(bool)
-    return np.asarray(pc.cast(col, pa.string()).to_pylist(), dtype=str)
+        bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)) | (np.abs(y) >= 2**53))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(path, f"target value {float(y[i])!r} is not a class label; a target "
+                            "holds classes (integers, booleans or strings), not measurements",
+                            row=i + 1, column=target)
+        y = y.astype(np.int64)
+    elif pa.types.is_boolean(typ):
+        y = col.to_numpy(zero_copy_only=False).astype(bool)
+    else:
+        y = np.asarray(col.to_pylist(), dtype=str)
+    n_classes = len(np.unique(y))
+    if n_classes > max_classes:
+        raise DataError(path, f"the target has {n_classes:,} distinct values, more than the limit "
+                        f"of {max_classes:,} classes; if they are classes, raise the limit "
+                        "(max_classes, or --max-classes on the command line)", column=target)
+    return y
