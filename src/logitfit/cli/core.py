@@ -89,7 +89,6 @@ def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
     import pyarrow.compute as pc
 
     from logitfit.data.formula import FormulaEncoder
-    from logitfit.data.formula_file import FormulaEncoding
 
     if opts.features or opts.categorical:
         raise CLIError("--features and --categorical do not apply with --formula: the formula "
@@ -125,9 +124,7 @@ def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
                       else "float" if pa.types.is_floating(typ) else "string")
     frame = table.select([v for v in variables if v != lhs]).to_pandas()
     encoder = FormulaEncoder(rhs, frame, target=lhs)
-    types = {v: t for v, t in types.items() if v in encoder.spec.required_variables}
-    design = encoder.transform(frame).to_numpy(dtype=np.float64)
-    return FormulaEncoding(encoder, types), np.ascontiguousarray(design)
+    return encoder, encoder.transform(frame, path=opts.data)
 
 
 def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray | None, Any,
@@ -248,7 +245,7 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
         raise DataError(opts.data, "the training part has one class only; lower --holdout")
     model = new_model(opts, callback)
     if encoder.kind == "formula":  # "- 1" / "0 +" in the formula: no intercept
-        model.set_params(fit_intercept=encoder.encoder.has_intercept)
+        model.set_params(fit_intercept=encoder.has_intercept)
     Xtr = X[train] if len(test) else X
     seconds, msgs = fit_recording_warnings(model, lambda: model.fit(
         _frame(names, Xtr), y[train] if len(test) else y,

@@ -1,14 +1,14 @@
-"""From table columns to a numeric design matrix: the encoding a model file stores.
+"""Plain table columns to a numeric design matrix: the encoding a model file stores.
 
-A fitted model sees numbers; a data file holds columns of numbers and of
-strings. :class:`Encoder` remembers how each feature column became design
-columns, so ``logitfit predict`` encodes a new file exactly as the training
-file was encoded:
+A fitted model sees numbers; a data file or DataFrame holds columns of numbers
+and of strings. :class:`ColumnEncoder` remembers how each feature column
+became design columns, so new data are encoded exactly as the training data:
 
 * a numeric (integer, float, boolean) column is one design column, as float64;
 * a string column is categorical, treatment (dummy) coded: one 0/1 column per
-  level except the first (sorted) level, the reference, named
-  ``column[T.level]`` as patsy and formulaic name them;
+  level except the first level, the reference, named ``column[T.level]`` as
+  patsy and formulaic name them. Levels are sorted, except that a categorical
+  (dictionary) column keeps its categories in their declared order;
 * a LIBSVM file is already a sparse design matrix: the encoder records the
   number of features and whether indices start at 0.
 
@@ -24,9 +24,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from logitfit.data.validation import as_arrow, check_finite_column, check_no_missing, level_codes
 from logitfit.exceptions import DataError
 
-__all__ = ["Column", "Encoder", "target_values"]
+__all__ = ["Column", "ColumnEncoder", "Encoder", "target_values"]
 
 #: A string column whose values parse as numbers this often (and not always)
 #: is a numeric column with a typo, not a categorical one: report the first
@@ -68,8 +69,11 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Encoder:
-    """The encoding from input columns (or a LIBSVM file) to the design matrix.
+class ColumnEncoder:
+    """Plain columns to the design matrix: numbers as they are, strings treatment coded.
+
+    One of the two implementations of :class:`logitfit.data.encoding.TableEncoder`
+    (the other is :class:`logitfit.data.formula.FormulaEncoder`).
 
     Attributes
     ----------
@@ -90,15 +94,15 @@ class Encoder:
     # -- construction -----------------------------------------------------------
 
     @classmethod
-    def fit(cls, table: Any, features: Sequence[str], *, path: str = "<data>",
-            categorical: Sequence[str] = ()) -> Encoder:
-        """Decide the encoding of ``features`` from a pyarrow Table.
+    def fit(cls, table: Any, features: Sequence[str] | None = None, *, path: str = "<data>",
+            categorical: Sequence[str] = ()) -> ColumnEncoder:
+        """Decide the encoding of ``features`` from a table (pyarrow, pandas or polars).
 
         Parameters
         ----------
-        table : pyarrow.Table
-        features : sequence of str
-            Feature columns, in order.
+        table : pyarrow.Table, pandas.DataFrame or polars.DataFrame
+        features : sequence of str, optional
+            Feature columns, in order (default: every column).
         path : str
             Used in error messages.
         categorical : sequence of str
@@ -107,37 +111,23 @@ class Encoder:
         Raises
         ------
         DataError
-            A string column that is mostly numbers (names the first bad row).
+            A string column that is mostly numbers (names the first bad row), an
+            identifier-like string column, or a column of an unsupported type.
         """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        cols = []
-        for name in features:
-            col = table.column(name)
-            typ = col.type
-            if pa.types.is_dictionary(typ):
-                col = col.cast(typ.value_type)
-                typ = col.type
-            numeric = pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
-            if numeric and name not in categorical:
-                cols.append(Column(name, "numeric"))
-                continue
-            if pa.types.is_null(typ):
-                raise DataError(path, "the column is empty (every value missing)", column=name)
-            strings = pc.cast(col, pa.string()).to_pylist()
-            _check_not_numeric_typo(path, name, strings)
-            levels = sorted({s for s in strings if s is not None})
-            if len(levels) > MAX_LEVELS_FRACTION * len(strings) and len(levels) > MIN_LEVELS_CHECK:
-                raise DataError(path, f"string column with {len(levels)} distinct values in "
-                                f"{len(strings)} rows looks like an identifier, not a category; "
-                                "leave it out (list the features with --features)", column=name)
-            cols.append(Column(name, "categorical", tuple(levels)))
+        table = as_arrow(table)
+        features = list(table.schema.names) if features is None else list(features)
+        cols = [_fit_column(table.column(name), name, path, name in categorical)
+                for name in features]
         n = sum(len(c.design_names) for c in cols)
         return cls("table", tuple(cols), n)
 
     @classmethod
-    def libsvm(cls, n_features: int, zero_based: bool) -> Encoder:
+    def numeric(cls, names: Sequence[str]) -> ColumnEncoder:
+        """The encoder of numeric columns ``names``, one design column each."""
+        return cls("table", tuple(Column(str(n), "numeric") for n in names), len(names))
+
+    @classmethod
+    def libsvm(cls, n_features: int, zero_based: bool) -> ColumnEncoder:
         """The encoder of a LIBSVM data set with ``n_features`` feature columns."""
         return cls("libsvm", (), int(n_features), bool(zero_based))
 
@@ -165,11 +155,11 @@ class Encoder:
     # -- encoding ---------------------------------------------------------------
 
     def transform(self, data: Any, *, path: str = "<data>", row_offset: int = 0) -> np.ndarray:
-        """Encode a pyarrow Table or RecordBatch to a float64 design matrix.
+        """Encode a table (pyarrow Table/RecordBatch, pandas or polars) to the design matrix.
 
         Parameters
         ----------
-        data : pyarrow.Table or pyarrow.RecordBatch
+        data : table
         path : str
             Used in error messages.
         row_offset : int
@@ -182,51 +172,37 @@ class Encoder:
         Raises
         ------
         DataError
-            A missing value, a non-numeric value in a numeric column, or a
-            categorical level not seen in training.
+            A missing column or value, a non-numeric or non-finite value in a
+            numeric column, or a categorical level not seen in training.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
 
         if self.kind != "table":
             raise TypeError("a LIBSVM encoder has no table transform")
-        n = data.num_rows
-        out = np.zeros((n, self.n_features), dtype=np.float64)
+        data = as_arrow(data, self.input_columns)
+        out = np.zeros((data.num_rows, self.n_features), dtype=np.float64)
         j = 0
         for c in self.columns:
             if c.name not in data.schema.names:
                 raise DataError(path, "missing column (the model uses it)", column=c.name)
             col = data.column(c.name)
-            if col.null_count:
-                i = pc.index(pc.is_null(col), True).as_py()
-                raise DataError(path, "missing value in a feature column",
-                                row=row_offset + i + 1, column=c.name)
-            if c.kind == "numeric":
-                if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
-                        or pa.types.is_boolean(col.type)):
-                    bad = _first_non_numeric(col)
-                    if bad is not None:
-                        raise DataError(path, f"non-numeric value {bad[1]!r} in a numeric column",
-                                        row=row_offset + bad[0] + 1, column=c.name)
-                out[:, j] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-                j += 1
+            check_no_missing(col, path, c.name, row_offset)
+            if c.kind == "categorical":
+                code = level_codes(pc.cast(col, pa.string()) if not pa.types.is_dictionary(col.type)
+                                   else col, list(c.levels), path, c.name, row_offset)
+                rows = np.flatnonzero(code > 0)
+                out[rows, j + code[rows] - 1] = 1.0
+                j += len(c.levels) - 1
                 continue
-            k = len(c.levels) - 1
-            codes = pc.index_in(pc.cast(col, pa.string()),
-                                value_set=pa.array(c.levels, pa.string()))
-            if codes.null_count:
-                i = pc.index(pc.is_null(codes), True).as_py()
-                v = pc.cast(col, pa.string())[i].as_py()
-                raise DataError(
-                    path, f"level {v!r} was not seen in training; known levels: "
-                    f"{', '.join(map(repr, c.levels[:10]))}"
-                    f"{' ...' if len(c.levels) > 10 else ''}",
-                    row=row_offset + i + 1, column=c.name,
-                )
-            code = codes.to_numpy(zero_copy_only=False).astype(np.intp)
-            rows = np.flatnonzero(code > 0)
-            out[rows, j + code[rows] - 1] = 1.0
-            j += k
+            if not _is_numeric(col.type):
+                bad = _first_non_numeric(col) if _is_text(col.type) else (0, f"<{col.type}>")
+                if bad is not None:
+                    raise DataError(path, f"non-numeric value {bad[1]!r} in a numeric column",
+                                    row=row_offset + bad[0] + 1, column=c.name)
+            out[:, j] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
+            check_finite_column(out[:, j], path, c.name, row_offset)
+            j += 1
         return out
 
     # -- serialisation ----------------------------------------------------------
@@ -243,7 +219,7 @@ class Encoder:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Encoder:
+    def from_dict(cls, d: dict[str, Any]) -> ColumnEncoder:
         """Inverse of :meth:`to_dict`; raises ``ValueError`` on malformed input."""
         if not isinstance(d, dict) or d.get("kind") not in ("table", "libsvm"):
             raise ValueError("encoding.kind must be 'table' or 'libsvm'")
@@ -264,6 +240,55 @@ class Encoder:
         if enc.kind == "table" and len(enc.feature_names) != n:
             raise ValueError("encoding.n_features does not match its columns")
         return enc
+
+
+#: The name the command line and model files used before there were two encoders.
+Encoder = ColumnEncoder
+
+
+def _is_numeric(typ: Any) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
+            or pa.types.is_decimal(typ))
+
+
+def _is_text(typ: Any) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
+
+
+def _fit_column(col: Any, name: str, path: str, categorical: bool) -> Column:
+    """How one table column becomes design columns (see the module docstring)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typ = col.type
+    declared: list[str] | None = None
+    if pa.types.is_dictionary(typ):  # a categorical: its categories in their declared order
+        dictionaries = [chunk.dictionary for chunk in col.chunks]
+        if dictionaries and all(d.equals(dictionaries[0]) for d in dictionaries):
+            declared = pc.cast(dictionaries[0], pa.string()).to_pylist()
+        col = col.cast(typ.value_type)
+        typ = col.type
+    if _is_numeric(typ) and not categorical and declared is None:
+        return Column(name, "numeric")
+    if pa.types.is_null(typ):
+        raise DataError(path, "the column is empty (every value missing)", column=name)
+    if not (_is_numeric(typ) or _is_text(typ)):
+        raise DataError(path, f"the column holds {typ} values; a feature must be numbers or "
+                        "strings (convert it, or leave it out of the features)", column=name)
+    strings = pc.cast(col, pa.string()).to_pylist()
+    if declared is None:
+        _check_not_numeric_typo(path, name, strings)
+    levels = declared if declared is not None else sorted({s for s in strings if s is not None})
+    if len(levels) > MAX_LEVELS_FRACTION * len(strings) and len(levels) > MIN_LEVELS_CHECK:
+        raise DataError(path, f"string column with {len(levels)} distinct values in "
+                        f"{len(strings)} rows looks like an identifier, not a category; "
+                        "leave it out of the features (--features on the command line)",
+                        column=name)
+    return Column(name, "categorical", tuple(levels))
 
 
 def _first_non_numeric(col: Any) -> tuple[int, str] | None:

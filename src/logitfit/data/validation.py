@@ -1,8 +1,8 @@
-"""Every input check and encoding: X, y (class indices), sample weights, feature names.
+"""Every input check: X, y (class indices), sample and class weights, table columns.
 
-Errors name what is wrong and where: the column (by name when there are
-names), the first offending row, the value. Nothing is silently dropped,
-imputed or clipped.
+Errors name what is wrong and where: the file (for table columns), the column
+(by name when there are names), the first offending row, the value. Nothing is
+silently dropped, imputed or clipped.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from logitfit.exceptions import DataError
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,7 @@ def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y contains NaN (missing labels), first at row {int(np.flatnonzero(missing)[0])}")
     check_classification_targets(y)
     classes, idx = np.unique(y, return_inverse=True)
-    if classes.size < 2:
-        # .item() turns np.str_('yes') (NumPy 2's repr) into the plain 'yes'
-        only = repr(classes[0].item() if isinstance(classes[0], np.generic) else classes[0]) if classes.size else "none"
-        raise ValueError(
-            f"y has one class only ({only}); logistic regression needs at least two classes"
-        )
+    check_two_classes(classes)
     if classes.size == 2:
         return classes, idx.astype(np.float64)
     return classes, idx.astype(np.intp)
@@ -134,15 +131,46 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
     return sw
 
 
+def check_two_classes(classes: np.ndarray, what: str = "y") -> None:
+    """Raise ``ValueError`` unless ``classes`` (the distinct labels of ``what``) number two or more."""
+    if len(classes) >= 2:
+        return
+    # .item() turns np.str_('yes') (NumPy 2's repr) into the plain 'yes'
+    only = repr(classes[0].item() if isinstance(classes[0], np.generic) else classes[0]) \
+        if len(classes) else "none"
+    raise ValueError(f"{what} has one class only ({only}); logistic regression needs at least "
+                     "two classes")
+
+
+def class_multipliers(class_weight: Any, classes: np.ndarray, counts: np.ndarray) -> np.ndarray | None:
+    """Per-class weight factors from ``class_weight`` and the weighted class counts.
+
+    "balanced": ``S / (K * S_k)`` with ``S_k`` the weight of class k's rows and
+    ``S = sum_k S_k`` (scikit-learn's rule); a dict maps labels to factors
+    (absent labels keep 1); None gives None.
+    """
+    if class_weight is None:
+        return None
+    counts = np.asarray(counts, dtype=np.float64)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        with np.errstate(divide="ignore"):
+            mult = counts.sum() / (len(classes) * counts)
+        return np.where(counts > 0, mult, 0.0)
+    if isinstance(class_weight, dict):
+        labels = [c.item() if isinstance(c, np.generic) else c for c in classes]
+        unknown = [k for k in class_weight if k not in labels]
+        if unknown:
+            raise ValueError(f"class_weight names {unknown!r}, which are not classes of y "
+                             f"(the classes are {labels!r})")
+        return np.array([float(class_weight.get(c, 1.0)) for c in labels])
+    raise ValueError(f"class_weight must be 'balanced', a dict or None, got {class_weight!r}")
+
+
 def apply_class_weight(class_weight: Any, classes: np.ndarray, y_idx: np.ndarray, sw: np.ndarray) -> np.ndarray:
     """Multiply row weights by per-class weights ('balanced' or {label: weight})."""
-    if class_weight is None:
-        return sw
-    from sklearn.utils.class_weight import compute_class_weight
-
-    labels = classes[y_idx.astype(np.intp)]
-    cw = compute_class_weight(class_weight, classes=classes, y=labels, sample_weight=sw if class_weight == "balanced" else None)
-    return sw * cw[y_idx.astype(np.intp)]
+    idx = y_idx.astype(np.intp)
+    mult = class_multipliers(class_weight, classes, np.bincount(idx, weights=sw, minlength=len(classes)))
+    return sw if mult is None else sw * mult[idx]
 
 
 def validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any = None, dtype: Any = None) -> Design:
@@ -189,3 +217,91 @@ def validate_predict(estimator: Any, X: Any) -> Any:
     )
     check_finite(X, getattr(estimator, "feature_names_in_", None))
     return X
+
+
+# --------------------------------------------------------------------------
+# table columns (pyarrow) on their way into a design matrix
+# --------------------------------------------------------------------------
+
+
+def check_no_missing(col: Any, path: str, column: str, row_offset: int = 0,
+                     what: str = "a feature column") -> None:
+    """Raise :class:`DataError` at the first missing value of a pyarrow column."""
+    if col.null_count:
+        import pyarrow.compute as pc
+
+        i = pc.index(pc.is_null(col), True).as_py()
+        raise DataError(path, f"missing value in {what}", row=row_offset + i + 1, column=column)
+
+
+def check_finite_column(values: np.ndarray, path: str, column: str, row_offset: int = 0) -> None:
+    """Raise :class:`DataError` at the first NaN or infinity of a float column."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if np.isfinite(values.sum()):
+            return
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(path, f"non-finite value {float(values[i])!r}; logistic regression needs "
+                        "finite numbers (remove or impute the row)", row=row_offset + i + 1,
+                        column=column)
+
+
+def level_codes(col: Any, levels: list, path: str, column: str, row_offset: int = 0) -> np.ndarray:
+    """Index in ``levels`` of every value of a pyarrow column (no missing values).
+
+    Raises :class:`DataError` naming the row, the column and the known levels
+    at the first value that is not one of ``levels`` (a level not seen in
+    training has no coefficient).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    known = pa.array(levels)
+    if all(isinstance(v, str) for v in levels):
+        known = known.cast(pa.string())
+    try:
+        values = col if col.type == known.type else pc.cast(col, known.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1.5 among integer levels
+        values, known = pc.cast(col, pa.string()), pa.array([str(v) for v in levels], pa.string())
+    codes = pc.index_in(values, value_set=known)
+    if codes.null_count:
+        i = pc.index(pc.is_null(codes), True).as_py()
+        shown = ", ".join(map(repr, levels[:10])) + (" ..." if len(levels) > 10 else "")
+        raise DataError(path, f"level {col[i].as_py()!r} was not seen in training; known "
+                        f"levels: {shown}", row=row_offset + i + 1, column=column)
+    return codes.to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def as_arrow(data: Any, columns: list[str] | None = None) -> Any:
+    """A pyarrow Table or RecordBatch of ``data`` (pyarrow, pandas or polars), as is when pyarrow.
+
+    ``columns`` limits a pandas frame to those columns (when it has them).
+    A pandas object column of mixed types becomes strings.
+    """
+    if hasattr(data, "schema") and hasattr(data, "num_rows"):
+        return data
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow ships with the io, cli and test extras
+        raise ImportError("encoding a table of named columns needs pyarrow "
+                          "(pip install 'logitfit[io]')") from None
+    if hasattr(data, "to_arrow") and not hasattr(data, "iloc"):  # polars
+        return data.to_arrow()
+    if not (hasattr(data, "iloc") and hasattr(data, "columns")):
+        raise TypeError(f"expected a table (pandas, polars or pyarrow), got {type(data).__name__}")
+    if columns is not None:
+        data = data[[c for c in columns if c in data.columns]]
+    arrays, names = [], []
+    for name in data.columns:
+        series = data[name]
+        try:
+            arrays.append(pa.array(series, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types in an object column
+            missing = series.isna().to_numpy()
+            arrays.append(pa.array([None if m else str(v) for v, m in zip(series, missing, strict=True)],
+                                   pa.string()))
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
