@@ -317,7 +317,7 @@ def test_two_class_softmax_equals_the_binary_model(Z, y):
     """Oracle: with two classes, softmax(Z)_1 = sigmoid(Z_1 - Z_0), so the softmax
     loss and residual equal the binary loss and residual at z = Z_1 - Z_0."""
     from logitfit._numerics import binary_loss_terms, binary_residual
-    from logitfit.model.objective import _multi_terms
+    from logitfit.model.softmax import multi_terms as _multi_terms
 
     loss, P, R = _multi_terms(Z, y)
     z = Z[:, 1] - Z[:, 0]

@@ -24,7 +24,8 @@ from scipy.special import expit, logsumexp, softmax
 
 from logitfit._numerics import binary_loss_terms, binary_residual
 from logitfit.blocks import InMemoryBlocks
-from logitfit.model.objective import LogisticObjective, _binary_parts
+from logitfit.model.binary import binary_parts as _binary_parts
+from logitfit.model.objective import LogisticObjective
 
 # float64 kernels vs the plain formula: rounding differences only (sums in a
 # different order, sqrt(d) scaling in the rank-k update).

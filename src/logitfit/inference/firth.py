@@ -11,12 +11,13 @@ Its score is the modified score of Heinze & Schemper (2002, Stat. Med.
     U*_j = sum_i [s_i (y_i - p_i) + h_i (1/2 - p_i)] x~_ij,
     h_i  = s_i p_i (1 - p_i) x~_i^T I^{-1} x~_i        (leverages)
 
-and the iteration is ``beta += I^{-1} U*`` with step halving on ``l*`` and
-each step's largest component capped at ``MAX_STEP`` (logistf's ``maxstep``).
+and the iteration is ``beta += I^{-1} U*`` (the solver package's damped
+Newton on ``-l*`` with Fisher scoring's curvature ``I``), each step's largest
+component capped at 5 (logistf's ``maxstep``).
 The estimates are finite even when the data are separated.
 
 All pieces come from the same :class:`logitfit.model.objective.LogisticObjective` (its
-loss and Hessian); only the leverage term is a new block kernel. The solver
+loss and Hessian); the leverages come from :mod:`logitfit.inference.leverage`. The solver
 minimises the mean-scaled ``J*(beta) = -l*(beta) / S``, so ``tol`` means what
 it means for the other solvers. The covariance reported is ``I(beta*)^{-1}``
 as logistf reports it. Penalised profile-likelihood intervals and penalised
@@ -35,24 +36,23 @@ import numpy as np
 from scipy import stats
 
 from logitfit._numerics import sigmoid
-from logitfit.inference.core import constrained_newton, profile_ci
-from logitfit.model.objective import _binary_weights, _binary_z
+from logitfit.inference.leverage import augmented_design, leverages
+from logitfit.inference.profile import constrained_minimum, profile_ci, profile_tol
+from logitfit.model.binary import binary_weights as _binary_weights
+from logitfit.model.binary import binary_z as _binary_z
+from logitfit.solvers.newton import NewtonStep, damped_newton
 
 __all__ = ["fit_firth", "penalised_llf", "firth_profile_ci", "penalised_lr_tests", "flic_intercept"]
 
-#: Largest change of any coefficient in one iteration (logistf's default maxstep = 5).
-MAX_STEP = 5.0
-#: Default iteration limit (logistf's maxit is 25; Newton needs far fewer on most data).
-DEFAULT_MAX_ITER = 100
+#: Largest change of any coefficient in one iteration (logistf's default maxstep = 5);
+#: iteration limit 100 (logistf's maxit is 25; Newton needs far fewer on most data).
+FIRTH_STEP = NewtonStep(name="firth", max_iter=100, max_step=5.0)
 
 
 def _firth_kernel(block, w, b, fit_intercept, Iinv):
     z = _binary_z(block, w, b)
-    d = block.sw * _binary_weights(z)
-    Xd = block.X.toarray() if hasattr(block.X, "toarray") else np.asarray(block.X, dtype=np.float64)
-    Xt = np.hstack([Xd, np.ones((Xd.shape[0], 1))]) if fit_intercept else Xd
-    h = d * np.einsum("ij,jk,ik->i", Xt, Iinv, Xt)
-    a = h * (0.5 - sigmoid(z))
+    Xt = augmented_design(block.X, fit_intercept)
+    a = leverages(Xt, block.sw * _binary_weights(z), Iinv) * (0.5 - sigmoid(z))
     return (Xt.T @ a,)
 
 
@@ -74,52 +74,27 @@ def penalised_llf(objective, x: np.ndarray) -> float:
     return _pieces(objective, x)[0]
 
 
-def _fgh(objective):
+def _fgh(objective, scale: float = 1.0):
+    """``x -> (-l*, -U*, I) / scale``: the negative penalised log-likelihood with Fisher scoring's curvature."""
+
     def fgh(x):
         lp, U, info = _pieces(objective, x)
-        return -lp, -U, info
+        return -lp / scale, -U / scale, info / scale
 
     return fgh
 
 
 def fit_firth(objective, x0: np.ndarray, options) -> Any:
-    """Maximise the Firth-penalised likelihood; returns a :class:`SolverResult` (solver "firth")."""
-    from logitfit.solvers._common import Recorder
+    """Maximise the Firth-penalised likelihood; returns a :class:`SolverResult` (solver "firth").
 
+    The damped Newton iteration of the solver package minimises the mean-scaled
+    ``J*(x) = -l*(x) / S`` with the Fisher information as its curvature.
+    """
     if objective.multinomial:
         raise ValueError("penalty='firth' is implemented for two classes only")
     if objective.alpha:
         raise ValueError("penalty='firth' is not combined with an L2 penalty")
-    S = objective.blocks.sw_sum
-    max_iter = options.max_iter if options.max_iter is not None else DEFAULT_MAX_ITER
-    x = np.array(x0, dtype=np.float64)
-    lp, U, info = _pieces(objective, x)
-    gn = float(np.max(np.abs(U))) / S
-    rec = Recorder("firth", options, -lp / S, gn)
-    it, message = 0, f"reached max_iter={max_iter}"
-    while gn > options.tol and it < max_iter:
-        it += 1
-        step = np.linalg.solve(info, U)
-        big = np.max(np.abs(step))
-        if big > MAX_STEP:
-            step *= MAX_STEP / big
-        t = 1.0
-        for _ in range(40):
-            lp_new, U_new, info_new = _pieces(objective, x + t * step)
-            if np.isfinite(lp_new) and lp_new >= lp - 1e-12 * abs(lp):
-                break
-            t *= 0.5
-        else:
-            message = "no step increases the penalised likelihood"
-            break
-        x = x + t * step
-        lp, U, info = lp_new, U_new, info_new
-        gn = float(np.max(np.abs(U))) / S
-        rec.record(it, x, -lp / S, gn, t)
-        if rec.stop_requested:
-            message = "stopped by callback"
-            break
-    return rec.result(x, -lp / S, gn, it, message)
+    return damped_newton(_fgh(objective, objective.blocks.sw_sum), x0, options, FIRTH_STEP)
 
 
 def firth_profile_ci(objective, x: np.ndarray, alpha: float) -> np.ndarray:
@@ -140,7 +115,9 @@ def penalised_lr_tests(model: Any) -> dict[str, np.ndarray]:
         raise ValueError("penalised LR tests are for penalty='firth' fits")
     fgh = _fgh(inf.obj)
     f_hat = fgh(inf.x)[0]
-    stat = np.array([max(0.0, 2.0 * (constrained_newton(fgh, inf.x, j, 0.0)[0] - f_hat)) for j in range(inf.x.size)])
+    tol = profile_tol(f_hat)
+    stat = np.array([max(0.0, 2.0 * (constrained_minimum(fgh, inf.x, j, 0.0, tol)[0] - f_hat))
+                     for j in range(inf.x.size)])
     return {"names": np.array(inf.names), "statistic": stat, "p_value": stats.chi2.sf(stat, 1)}
 
 

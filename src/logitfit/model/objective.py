@@ -36,8 +36,10 @@ Every evaluation is a map over blocks of rows (``logitfit.blocks``) and a
 sum: the kernels below see one block and return partial sums, so the same code
 runs in memory, streamed from files, or on Dask workers. Each kernel reads its
 block of X twice (``X w`` then ``X^T r``) while it is still in cache; the
-elementwise part in between is one fused sweep (:func:`_binary_parts`), and
-Hessians are symmetric rank-k updates (BLAS ``dsyrk``) per block.
+elementwise part in between is one fused sweep
+(:func:`logitfit.model.binary.binary_parts`), and Hessians are symmetric
+rank-k updates (BLAS ``dsyrk``) per block (:mod:`logitfit.model.gram`). The
+kernels live in :mod:`logitfit.model.binary` and :mod:`logitfit.model.softmax`.
 """
 
 from __future__ import annotations
@@ -46,11 +48,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk
 
-from logitfit._numerics import binary_loss_terms, binary_residual
-from logitfit.blocks.protocol import Block, Blocks
+from logitfit.blocks.protocol import Blocks
+from logitfit.model import binary, softmax
 
 __all__ = ["Objective", "LogisticObjective"]
 
@@ -73,344 +73,6 @@ class Objective(Protocol):
     def hess(self, x: np.ndarray) -> np.ndarray: ...
 
 
-# --------------------------------------------------------------------------
-# Block kernels. Each returns partial sums over its block; blocks add them.
-# ``w`` is cast to the dtype of X so a float32 X is read as float32 (half the
-# bytes) while partial sums are returned, and then added, in float64.
-# --------------------------------------------------------------------------
-
-
-def _matvec(Xb, w: np.ndarray) -> np.ndarray:
-    return np.asarray(Xb @ w.astype(Xb.dtype, copy=False), dtype=np.float64)
-
-
-def _rmatvec(Xb, r: np.ndarray) -> np.ndarray:
-    return np.asarray(Xb.T @ r.astype(Xb.dtype, copy=False), dtype=np.float64)
-
-
-def _binary_z(block: Block, w: np.ndarray, b: float) -> np.ndarray:
-    z = _matvec(block.X, w)
-    if b:
-        z += b
-    return z
-
-
-def _binary_parts(z: np.ndarray, y: np.ndarray, sw: np.ndarray, want_d: bool = False):
-    """Fused elementwise part of a binary evaluation, with few temporaries.
-
-    With ``e = exp(-|z|)`` (the only exponential taken) and ``s = e/(1+e)``:
-
-    * loss sum ``sum_i s_i [(max(z,0) - y z) + log1p(e)]`` (as
-      :func:`logitfit._numerics.binary_loss_terms`),
-    * weighted residual ``sw * (sigmoid(z) - y)`` with ``sigmoid(z) - y``
-      equal to ``(1 - y) - s`` for z > 0 and ``s - y`` otherwise (as
-      :func:`logitfit._numerics.binary_residual`),
-    * when ``want_d``, the Hessian weights ``sw * h(1-h) = sw * s / (1+e)``.
-
-    The results equal the plain formulas to rounding; computing them in one
-    sweep with ``out=`` buffers costs one exp and one log1p per row and keeps
-    the block's vectors in cache.
-    """
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)  # e = exp(-|z|) in (0, 1]
-    tmp = np.multiply(y, z)
-    loss = np.maximum(z, 0.0)
-    loss -= tmp
-    np.log1p(e, out=tmp)
-    loss += tmp
-    total = float(sw @ loss)
-    onepe = np.add(e, 1.0, out=loss)  # reuse the loss buffer: 1 + e
-    s = np.divide(e, onepe, out=e)  # s = sigmoid(-|z|)
-    pos = z > 0
-    r = np.subtract(s, y, out=tmp)
-    np.subtract(1.0 - y, s, out=r, where=pos)
-    r *= sw
-    d = None
-    if want_d:
-        d = np.divide(s, onepe, out=onepe)
-        d *= sw
-    return total, r, d
-
-
-def _binary_value(block: Block, w, b):
-    z = _binary_z(block, w, b)
-    return (block.sw @ binary_loss_terms(z, block.y),)
-
-
-def _binary_value_grad(block: Block, w, b):
-    total, sr, _ = _binary_parts(_binary_z(block, w, b), block.y, block.sw)
-    return total, _rmatvec(block.X, sr), sr.sum()
-
-
-def _binary_weights(z: np.ndarray) -> np.ndarray:
-    """``h (1 - h) = e / (1 + e)^2`` with ``e = exp(-|z|)``: symmetric, no cancellation."""
-    e = np.exp(-np.abs(z))
-    return e / (1.0 + e) ** 2
-
-
-def _scaled_rows(Xb, s: np.ndarray) -> np.ndarray:
-    """``diag(s) Xb`` as a new C-ordered float64 block (any input order or dtype)."""
-    out = np.empty(Xb.shape, dtype=np.float64)
-    np.multiply(Xb, s[:, None], out=out)
-    return out
-
-
-def _syrk_upper(A: np.ndarray) -> np.ndarray:
-    """``A^T A`` (upper triangle filled) by BLAS ``dsyrk``, for C-ordered float64 ``A``.
-
-    ``A.T`` of a C-ordered array is Fortran-ordered, which is what the BLAS
-    wrapper takes without a copy; half the flops of ``A.T @ A``.
-    """
-    return dsyrk(1.0, A.T, trans=0, lower=0)
-
-
-# Dense row chunks of a sparse block's Gram: at most this many bytes each.
-GRAM_CHUNK_BYTES = 16 << 20
-
-
-def _sparse_gram(Xb, d: np.ndarray) -> np.ndarray:
-    """``Xb^T diag(d) Xb`` for CSR rows as a dense array, by dense row chunks and BLAS-3.
-
-    The Gram of a working set is dense, so a sparse-sparse product (two passes
-    to size the result, then a conversion) spent most of a sparse path fit
-    there (cProfile of a 4,500 x 1,000 sparse path: 19 of 41 s). Here each
-    chunk of rows is made dense (``GRAM_CHUNK_BYTES`` at most) and added by a
-    symmetric rank-k update (upper triangle filled) when ``d >= 0``, by a
-    general product otherwise (the softmax's off-diagonal class blocks).
-    """
-    n, p = Xb.shape
-    H = np.zeros((p, p))
-    rows = max(1, GRAM_CHUNK_BYTES // (8 * max(p, 1)))
-    nonneg = bool(np.all(d >= 0))
-    for a in range(0, n, rows):
-        A = Xb[a : a + rows].toarray().astype(np.float64, copy=False)
-        dc = d[a : a + rows]
-        if nonneg:
-            A *= np.sqrt(dc)[:, None]
-            H += _syrk_upper(A)
-        else:
-            H += A.T @ (A * dc[:, None])
-    return H
-
-
-def _gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """``X~^T diag(d) X~`` for one block, float64.
-
-    For dense X and ``d >= 0`` only the upper triangle of the X part is filled
-    (the caller symmetrises after the block sum); otherwise the full matrix.
-    """
-    p = Xb.shape[1]
-    q = p + int(fit_intercept)
-    H = np.zeros((q, q))
-    if sp.issparse(Xb):
-        H[:p, :p] = _sparse_gram(Xb, d)
-    elif np.any(d < 0):
-        H[:p, :p] = np.asarray(Xb, dtype=np.float64).T @ _scaled_rows(Xb, d)
-    else:
-        # Symmetric rank-k update on sqrt(d)-scaled rows: half the flops of a
-        # general product and BLAS-3 speed, on a block that is in cache.
-        H[:p, :p] = _syrk_upper(_scaled_rows(Xb, np.sqrt(d)))
-    if fit_intercept:
-        H[:p, p] = _rmatvec(Xb, d)
-        H[p, :p] = H[:p, p]
-        H[p, p] = d.sum()
-    return H
-
-
-def _binary_value_grad_hess(block: Block, w, b, fit_intercept):
-    total, sr, d = _binary_parts(_binary_z(block, w, b), block.y, block.sw, want_d=True)
-    H = _gram(block.X, d, fit_intercept)
-    return total, _rmatvec(block.X, sr), sr.sum(), H
-
-
-def _binary_value_grad_hess_some(block: Block, w, b, fit_intercept, with_hess):
-    """``_binary_value_grad_hess`` where ``with_hess`` is True, else value and
-    gradient with a scalar 0 for the Hessian (it broadcasts in the block sum,
-    whose first block always carries a Hessian); the last entry is the block's
-    weight in the Hessian."""
-    if with_hess:
-        return (*_binary_value_grad_hess(block, w, b, fit_intercept), block.sw.sum())
-    return (*_binary_value_grad(block, w, b), 0.0, 0.0)
-
-
-def _binary_hess_only(block: Block, w, b, fit_intercept):
-    """The block's Hessian partial ``X~^T diag(s h(1-h)) X~`` and its weight ``sum s``."""
-    d = block.sw * _binary_weights(_binary_z(block, w, b))
-    return _gram(block.X, d, fit_intercept), block.sw.sum()
-
-
-def _binary_hess_state(block: Block, w, b):
-    return block.sw * _binary_weights(_binary_z(block, w, b))
-
-
-def _binary_hessp(block: Block, vw, vb, d):
-    u = d * _binary_z(block, vw, vb)
-    return _rmatvec(block.X, u), u.sum()
-
-
-def _multi_Z(block: Block, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    Z = np.asarray(block.X @ W.astype(block.X.dtype, copy=False), dtype=np.float64)
-    Z += b
-    return Z
-
-
-def _multi_terms(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row loss ``logsumexp(Z) - Z_y``, probabilities P and residual ``P - onehot(y)``.
-
-    With ``k* = argmax_k Z`` and ``t = sum_{k != k*} exp(Z_k - Z_k*)`` (the
-    largest term left out of the sum, so no ``1 + tiny`` is ever formed):
-    ``logsumexp = Z_k* + log1p(t)`` and, when ``y = k*``,
-    ``P_y - 1 = -t / (1 + t)``. A confidently correct row keeps its tiny loss
-    and residual instead of rounding them to zero.
-    """
-    n = Z.shape[0]
-    rows = np.arange(n)
-    kmax = Z.argmax(axis=1)
-    zmax = Z[rows, kmax]
-    with np.errstate(over="ignore"):  # -inf differences are exact (exp -> 0)
-        E = np.exp(Z - zmax[:, None])
-    E[rows, kmax] = 0.0
-    t = E.sum(axis=1)
-    E[rows, kmax] = 1.0
-    P = E / (1.0 + t)[:, None]
-    loss = (zmax - Z[rows, y]) + np.log1p(t)
-    R = P.copy()
-    top = y == kmax
-    R[rows, y] -= 1.0
-    R[rows[top], y[top]] = -t[top] / (1.0 + t[top])
-    return loss, P, R
-
-
-def _multi_value(block: Block, W, b):
-    loss, _, _ = _multi_terms(_multi_Z(block, W, b), block.y)
-    return (block.sw @ loss,)
-
-
-def _multi_value_grad(block: Block, W, b):
-    loss, _, R = _multi_terms(_multi_Z(block, W, b), block.y)
-    SR = R * block.sw[:, None]
-    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
-    return block.sw @ loss, G, SR.sum(axis=0)
-
-
-def _multi_hess_from_P(Xb, P: np.ndarray, sw: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """Hessian (unnormalised) for ravel order ``j*K + k``, shape (q K, q K).
-
-    Block (k, c) is ``X~^T diag(sw P_k (delta_kc - P_c)) X~``. For dense X all
-    off-diagonal blocks come from one symmetric rank-k update: with the rows
-    ``A_i = sqrt(sw_i) (x~_i kron P_i)`` (length q K, in ravel order),
-    ``-A^T A`` holds ``-X~^T diag(sw P_k P_c) X~`` in block (k, c); the K
-    diagonal blocks are then set from their own weights ``sw P_k (1 - P_k)``
-    (no cancellation). One BLAS-3 call replaces K (K + 1) / 2 small products.
-    For dense X only the upper triangle is filled (the objective symmetrises
-    after the block sum); the sparse path returns the full matrix.
-    """
-    n, K = P.shape
-    p = Xb.shape[1]
-    q = p + int(fit_intercept)
-    if sp.issparse(Xb):
-        H4 = np.zeros((q, K, q, K))
-        for k in range(K):
-            for c in range(k, K):
-                G = _gram(Xb, sw * P[:, k] * ((k == c) - P[:, c]), fit_intercept)
-                G = np.triu(G) + np.triu(G, 1).T  # _gram fills the upper triangle
-                H4[:, k, :, c] = G
-                if c != k:
-                    H4[:, c, :, k] = G
-        return H4.reshape(q * K, q * K)
-    Xt = np.empty((n, q))
-    Xt[:, :p] = Xb
-    if fit_intercept:
-        Xt[:, p] = 1.0
-    SP = P * np.sqrt(sw)[:, None]
-    A = (Xt[:, :, None] * SP[:, None, :]).reshape(n, q * K)
-    H = _syrk_upper(A)
-    H *= -1.0
-    H4 = H.reshape(q, K, q, K)
-    for k in range(K):
-        G = _syrk_upper(_scaled_rows(Xt, np.sqrt(sw * P[:, k] * (1.0 - P[:, k]))))
-        H4[:, k, :, k] = G
-    return H
-
-
-def _multi_value_grad_hess(block: Block, W, b, fit_intercept):
-    loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
-    SR = R * block.sw[:, None]
-    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
-    H = _multi_hess_from_P(block.X, P, block.sw, fit_intercept)
-    return block.sw @ loss, G, SR.sum(axis=0), H
-
-
-def _multi_value_grad_hess_some(block: Block, W, b, fit_intercept, with_hess):
-    """``_multi_value_grad_hess`` on the blocks chosen for the Hessian (see the binary one)."""
-    if with_hess:
-        return (*_multi_value_grad_hess(block, W, b, fit_intercept), block.sw.sum())
-    return (*_multi_value_grad(block, W, b), 0.0, 0.0)
-
-
-def _multi_hess_only(block: Block, W, b, fit_intercept):
-    """The block's softmax Hessian partial (unnormalised) and its weight ``sum s``."""
-    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
-    return _multi_hess_from_P(block.X, P, block.sw, fit_intercept), block.sw.sum()
-
-
-def _multi_hess_state(block: Block, W, b):
-    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
-    return P
-
-
-def _multi_hessp(block: Block, VW, vb, P):
-    T = P * _multi_Z(block, VW, vb)
-    U = block.sw[:, None] * (T - P * T.sum(axis=1, keepdims=True))
-    G = np.asarray(block.X.T @ U.astype(block.X.dtype, copy=False), dtype=np.float64)
-    return G, U.sum(axis=0)
-
-
-def _gram_sub(Xb, cols, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
-    """``_gram`` on the columns ``cols`` (BLAS refuses a product with no columns)."""
-    if cols.size == 0:
-        return np.full((1, 1), d.sum()) if fit_intercept else np.zeros((0, 0))
-    return _gram(Xb[:, cols], d, fit_intercept)
-
-
-def _binary_vgh_sub(block: Block, w, b, cols, fit_intercept):
-    z = _binary_z(block, w, b)
-    sr = block.sw * binary_residual(z, block.y)
-    H = _gram_sub(block.X, cols, block.sw * _binary_weights(z), fit_intercept)
-    return block.sw @ binary_loss_terms(z, block.y), _rmatvec(block.X, sr), sr.sum(), H
-
-
-def _binary_hess_sub(block: Block, w, b, cols, fit_intercept):
-    """The block's Hessian partial over features ``cols`` (and the intercept)."""
-    d = block.sw * _binary_weights(_binary_z(block, w, b))
-    return (_gram_sub(block.X, cols, d, fit_intercept),)
-
-
-def _multi_hess_sub(block: Block, W, b, cols, fit_intercept):
-    """The block's softmax Hessian partial over features ``cols`` (and the intercepts)."""
-    _, P, _ = _multi_terms(_multi_Z(block, W, b), block.y)
-    return (_multi_hess_sub_from_P(block.X, cols, P, block.sw, fit_intercept),)
-
-
-def _multi_hess_sub_from_P(Xb, cols, P, sw, fit_intercept):
-    if cols.size == 0 and fit_intercept:  # intercepts only: diag(p) - p p^T, weighted
-        SP = P * sw[:, None]
-        return np.diag(SP.sum(axis=0)) - SP.T @ P
-    return _multi_hess_from_P(Xb[:, cols], P, sw, fit_intercept)
-
-
-def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
-    loss, P, R = _multi_terms(_multi_Z(block, W, b), block.y)
-    SR = R * block.sw[:, None]
-    G = np.asarray(block.X.T @ SR.astype(block.X.dtype, copy=False), dtype=np.float64)
-    H = _multi_hess_sub_from_P(block.X, cols, P, block.sw, fit_intercept)
-    return block.sw @ loss, G, SR.sum(axis=0), H
-
-
-# --------------------------------------------------------------------------
-
-
 # Sub-sampled Hessian (value_grad_hess(subsample=True)): rows used at least.
 # Measured on 1e6 x 100 correlated Gaussian data, alpha 1e-4 (stride 50, so 2 %
 # of the rows): Newton to tol 1e-6 took 5 iterations in 2.9 s against 4 in
@@ -418,6 +80,8 @@ def _multi_vgh_sub(block: Block, W, b, cols, fit_intercept):
 # optimum is the same (the gradient, hence the stopping test, is exact).
 HESSIAN_ROWS_PER_PARAM = 50
 HESSIAN_MIN_ROWS = 20_000
+
+
 # A full Hessian pass maps over runs of at least this many rows per parameter
 # (Blocks.map_reduce_merged), so that allocating and adding each run's (q, q)
 # partial sum stays small next to its rank-k update; the run's temporaries
@@ -497,7 +161,7 @@ class LogisticObjective:
         """Weighted mean log loss at ``x`` (no penalty); ``llf = -S * loss``."""
         if self._fused is not None:
             return self._fused.value(*self.unpack(x)) / self.blocks.sw_sum
-        kernel = _multi_value if self.multinomial else _binary_value
+        kernel = softmax.multi_value if self.multinomial else binary.binary_value
         (total,) = self.blocks.map_reduce(kernel, *self.unpack(x))
         return float(total) / self.blocks.sw_sum
 
@@ -510,7 +174,7 @@ class LogisticObjective:
         if self._fused is not None:
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
         else:
-            kernel = _multi_value_grad if self.multinomial else _binary_value_grad
+            kernel = softmax.multi_value_grad if self.multinomial else binary.binary_value_grad
             total, gX, gb = self.blocks.map_reduce(kernel, *self.unpack(x))
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
@@ -522,7 +186,7 @@ class LogisticObjective:
         if self.multinomial:
             return (*self.value_and_grad(x), None)
         if self._fused is None:
-            d = np.concatenate(self.blocks.map_blocks(_binary_hess_state, *self.unpack(x)))
+            d = np.concatenate(self.blocks.map_blocks(binary.binary_hess_state, *self.unpack(x)))
             return (*self.value_and_grad(x), d)
         total, gX, gb, d = self._fused.value_grad_weights(*self.unpack(x))
         S = self.blocks.sw_sum
@@ -595,7 +259,7 @@ class LogisticObjective:
             # value and gradient from the one-pass compiled kernel (the same
             # numbers value_and_grad gives); the Hessian from the chosen blocks
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
-            kernel = _multi_hess_only if self.multinomial else _binary_hess_only
+            kernel = softmax.multi_hess_only if self.multinomial else binary.binary_hess_only
             if stride == 1:
                 H, S_hess = self._map_hessian(kernel, self.n_features, *self.unpack(x), self.fit_intercept)
             else:
@@ -604,13 +268,13 @@ class LogisticObjective:
                 )
             H = H / float(S_hess) if S_hess > 0 else self.value_grad_hess(x)[2] - np.diag(self.l2)
         elif stride == 1:
-            kernel = _multi_value_grad_hess if self.multinomial else _binary_value_grad_hess
+            kernel = softmax.multi_value_grad_hess if self.multinomial else binary.binary_value_grad_hess
             total, gX, gb, H = self._map_hessian(
                 kernel, self.n_features, *self.unpack(x), self.fit_intercept, with_gradient=True
             )
             H = H / S
         else:
-            kernel = _multi_value_grad_hess_some if self.multinomial else _binary_value_grad_hess_some
+            kernel = softmax.multi_value_grad_hess_some if self.multinomial else binary.binary_value_grad_hess_some
             chosen = [i % stride == 0 for i in range(len(self.blocks))]
             total, gX, gb, H, S_hess = self.blocks.map_reduce(
                 kernel, *self.unpack(x), self.fit_intercept, state=chosen
@@ -642,10 +306,10 @@ class LogisticObjective:
         if self._fused is not None:
             # the value and gradient of value_and_grad (one compiled pass), then the Hessian
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
-            kernel = _multi_hess_sub if self.multinomial else _binary_hess_sub
+            kernel = softmax.multi_hess_sub if self.multinomial else binary.binary_hess_sub
             (H,) = self._map_hessian(kernel, cols.size, *self.unpack(x), cols, self.fit_intercept)
         else:
-            kernel = _multi_vgh_sub if self.multinomial else _binary_vgh_sub
+            kernel = softmax.multi_vgh_sub if self.multinomial else binary.binary_vgh_sub
             total, gX, gb, H = self._map_hessian(
                 kernel, cols.size, *self.unpack(x), cols, self.fit_intercept, with_gradient=True
             )
@@ -677,11 +341,11 @@ class LogisticObjective:
 
             return fused_product
         if self.multinomial:
-            state = self.blocks.map_blocks(_multi_hess_state, *self.unpack(x))
-            kernel = _multi_hessp
+            state = self.blocks.map_blocks(softmax.multi_hess_state, *self.unpack(x))
+            kernel = softmax.multi_hessp
         else:
-            state = self.blocks.map_blocks(_binary_hess_state, *self.unpack(x))
-            kernel = _binary_hessp
+            state = self.blocks.map_blocks(binary.binary_hess_state, *self.unpack(x))
+            kernel = binary.binary_hessp
 
         def product(v: np.ndarray) -> np.ndarray:
             gX, gb = self.blocks.map_reduce(kernel, *self.unpack(v), state=state)
@@ -692,7 +356,7 @@ class LogisticObjective:
     def value_and_grad_rows(self, x: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         """``J`` restricted to a mini-batch of rows (weighted mean over those rows)."""
         block = self.blocks.rows(rows)
-        kernel = _multi_value_grad if self.multinomial else _binary_value_grad
+        kernel = softmax.multi_value_grad if self.multinomial else binary.binary_value_grad
         total, gX, gb = kernel(block, *self.unpack(x))
         S = float(block.sw.sum())
         if S <= 0:
