@@ -114,13 +114,16 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegressionCV:
         from sklearn.model_selection import StratifiedKFold
 
+        from logitfit.data.encoding import encode_for_fit, set_encoder
         from logitfit.data.validation import validate_fit
 
         if self.scoring not in SCORINGS:
             raise ValueError(f"scoring must be one of {SCORINGS}, got {self.scoring!r}")
         if self.select not in ("min", "1se"):
             raise ValueError(f"select must be 'min' or '1se', got {self.select!r}")
+        X, encoder = encode_for_fit(X)  # string columns treatment coded, as LogisticRegression does
         d = validate_fit(self, X, y, sample_weight)
+        set_encoder(self, encoder)
         K = len(d.classes)
         spec = PathSpec(
             self.l1_ratio, self.fit_intercept, self.penalty_factor, self.grouped,
@@ -170,10 +173,12 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
+        from logitfit.data.encoding import encode_for_predict
         from logitfit.data.validation import validate_predict
 
         check_is_fitted(self)
-        X = validate_predict(self, X)
+        design = encode_for_predict(self, X)
+        X = validate_predict(self, X) if design is None else design
         Z = np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
         return Z[:, 0] if Z.shape[1] == 1 else Z
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from logitfit import _numerics
 from logitfit.blocks.distributed import DaskBlocks, make_block, scale_block
+from logitfit.data.validation import check_two_classes, class_multipliers
 
 __all__ = ["connect", "get_client", "to_blocks", "fit_blocks", "predict_lazy"]
 
@@ -132,8 +133,7 @@ def to_blocks(
     classes = np.unique(np.asarray(client.compute(da.unique(y)).result()))
     if classes.dtype == object:
         classes = classes.astype(str)
-    if classes.size < 2:
-        raise ValueError(f"y has one class only ({classes!r}); logistic regression needs two")
+    check_two_classes(classes)
     xs = X.to_delayed().ravel()
     ys = y.to_delayed().ravel()
     ss = sw.to_delayed().ravel() if sw is not None else [None] * len(xs)
@@ -144,13 +144,8 @@ def to_blocks(
         client, futures, n_samples=X.shape[0], n_features=X.shape[1], dtype=dtype, sw_sum=0.0, verbose=0
     )
     counts = blocks.map_reduce(_class_counts, len(classes))[0]
-    if class_weight is not None:
-        if class_weight == "balanced":
-            mult = counts.sum() / (len(classes) * counts)
-        elif isinstance(class_weight, dict):
-            mult = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
-        else:
-            raise ValueError(f"class_weight must be 'balanced', a dict or None, got {class_weight!r}")
+    mult = class_multipliers(class_weight, classes, counts)
+    if mult is not None:
         blocks.blocks = [client.submit(scale_block, b, mult, pure=False) for b in blocks.blocks]
         counts = counts * mult
     if not counts.sum() > 0:
