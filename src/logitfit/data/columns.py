@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logitfit.data.validation import as_arrow, check_finite_column, check_no_missing, level_codes
+from logitfit.data.arrow_input import check_finite, check_schema, column_kind
+from logitfit.data.validation import as_arrow, check_no_missing, level_codes
 from logitfit.exceptions import DataError
 
 __all__ = ["Column", "ColumnEncoder", "Encoder", "target_values"]
@@ -195,13 +196,15 @@ class ColumnEncoder:
                 out[rows, j + code[rows] - 1] = 1.0
                 j += len(c.levels) - 1
                 continue
-            if not _is_numeric(col.type):
-                bad = _first_non_numeric(col) if _is_text(col.type) else (0, f"<{col.type}>")
+            kind = column_kind(col.type)
+            if kind != "numeric":
+                bad = _first_non_numeric(col) if kind == "string" else (0, f"<{col.type}>")
                 if bad is not None:
                     raise DataError(path, f"non-numeric value {bad[1]!r} in a numeric column",
                                     row=row_offset + bad[0] + 1, column=c.name)
-            out[:, j] = pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False)
-            check_finite_column(out[:, j], path, c.name, row_offset)
+            values = pc.cast(col, pa.float64())
+            check_finite(path, pa.Table.from_arrays([values], [c.name]), row_offset=row_offset)
+            out[:, j] = values.to_numpy(zero_copy_only=False)
             j += 1
         return out
 
@@ -246,19 +249,6 @@ class ColumnEncoder:
 Encoder = ColumnEncoder
 
 
-def _is_numeric(typ: Any) -> bool:
-    import pyarrow as pa
-
-    return (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
-            or pa.types.is_decimal(typ))
-
-
-def _is_text(typ: Any) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_string(typ) or pa.types.is_large_string(typ)
-
-
 def _fit_column(col: Any, name: str, path: str, categorical: bool) -> Column:
     """How one table column becomes design columns (see the module docstring)."""
     import pyarrow as pa
@@ -272,13 +262,13 @@ def _fit_column(col: Any, name: str, path: str, categorical: bool) -> Column:
             declared = pc.cast(dictionaries[0], pa.string()).to_pylist()
         col = col.cast(typ.value_type)
         typ = col.type
-    if _is_numeric(typ) and not categorical and declared is None:
+    kind = column_kind(typ)
+    if kind == "numeric" and not categorical and declared is None:
         return Column(name, "numeric")
-    if pa.types.is_null(typ):
+    if kind == "null":
         raise DataError(path, "the column is empty (every value missing)", column=name)
-    if not (_is_numeric(typ) or _is_text(typ)):
-        raise DataError(path, f"the column holds {typ} values; a feature must be numbers or "
-                        "strings (convert it, or leave it out of the features)", column=name)
+    if kind is None:
+        check_schema(path, pa.schema([(name, typ)]))  # names the type and the fix
     strings = pc.cast(col, pa.string()).to_pylist()
     if declared is None:
         _check_not_numeric_typo(path, name, strings)

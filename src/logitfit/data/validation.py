@@ -234,19 +234,6 @@ def check_no_missing(col: Any, path: str, column: str, row_offset: int = 0,
         raise DataError(path, f"missing value in {what}", row=row_offset + i + 1, column=column)
 
 
-def check_finite_column(values: np.ndarray, path: str, column: str, row_offset: int = 0) -> None:
-    """Raise :class:`DataError` at the first NaN or infinity of a float column."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        if np.isfinite(values.sum()):
-            return
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(path, f"non-finite value {float(values[i])!r}; logistic regression needs "
-                        "finite numbers (remove or impute the row)", row=row_offset + i + 1,
-                        column=column)
-
-
 def level_codes(col: Any, levels: list, path: str, column: str, row_offset: int = 0) -> np.ndarray:
     """Index in ``levels`` of every value of a pyarrow column (no missing values).
 
