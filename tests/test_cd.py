@@ -203,7 +203,7 @@ def test_near_separable_iris_converges_to_kkt(grouped, alpha):
 def test_group_solve_is_the_exact_block_minimiser():
     # Oracle: the first-order optimality condition of the block problem
     # w^T B w/2 - c^T w + lam ||w||:  B w - c + lam w/||w|| = 0.
-    from logitfit.solvers.cd import _group_solve
+    from logitfit.solvers.cd_inner import _group_solve
 
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -283,7 +283,7 @@ def _random_model(rng, m):
 
 
 def _sweeps_impl(impl):
-    from logitfit.solvers import cd
+    from logitfit.solvers import cd_inner as cd
 
     if impl == "fallback":  # what runs where the extension could not be built
         return cd._python_sweeps

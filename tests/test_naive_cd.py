@@ -51,7 +51,7 @@ def test_naive_solve_matches_the_formed_hessian_model(collinear):
     model = nc.NaiveModel(obj.blocks, True)
     tol = 1e-10
     u = model.solve(obj, d, cols, g[idx], x[idx], lam, lo, hi, tol)
-    u_ref = cd._inner_cd_separable(H, g[idx], x[idx], lam, lo, hi, tol)
+    u_ref = cd.inner_cd_separable(H, g[idx], x[idx], lam, lo, hi, tol)
     assert _model_kkt(H, g[idx], x[idx], u, pen) <= 1e-8
     assert u[5] >= 0.0 and u[6] <= 0.05
     np.testing.assert_allclose(u, u_ref, atol=1e-6)

@@ -12,7 +12,7 @@ which costs two passes over the column's non-zeros per update: a sweep
 costs ``O(nnz(X_A))``, and the weights ``d`` are the exact ones at ``x``
 (the gradient pass gives them), so the outer iteration keeps proximal
 Newton's fast convergence. The update and the sweep schedule are those of
-:func:`logitfit.solvers.cd._inner_cd_separable` (a full sweep, then sweeps
+:func:`logitfit.solvers.cd_inner.inner_cd_separable` (a full sweep, then sweeps
 over the non-zero coordinates until they settle, then a full sweep again).
 
 Applies to the binary model on in-memory CSR rows with the compiled kernels.
@@ -168,7 +168,7 @@ class _Model:
         return float(self.g @ e + 0.5 * (self.dw @ (z * z) + self.l2 @ (e * e)) + self.lam @ np.abs(u))
 
     def polish(self, u: np.ndarray, tol: float) -> bool:
-        """A sign-fixed Newton step on the face (see :func:`logitfit.solvers.cd._polish`), by CG.
+        """A sign-fixed Newton step on the face (see :func:`logitfit.solvers.cd_inner._polish`), by CG.
 
         On the free coordinates ``F`` (non-zero inside the box, or unpenalised)
         solve ``H_FF s = -(model gradient + lam_F sign(u_F))`` by Jacobi-
