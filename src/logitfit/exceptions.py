@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["ConvergenceWarning", "DataError", "SeparationWarning"]  # noqa: F822 - two built on access
+__all__ = ["ConvergenceWarning", "DataError", "DataFileNotFound", "SeparationWarning"]  # noqa: F822 - two built on access
 
 
 class DataError(ValueError):
@@ -48,6 +48,10 @@ class DataError(ValueError):
             where.append(f"column {column!r}")
         text = " ".join(str(message).split())  # one paragraph, whatever the reader said
         super().__init__(f"{', '.join(where)}: {text}")
+
+
+class DataFileNotFound(DataError, FileNotFoundError):
+    """No file at a path, or none matching a pattern (a :class:`DataError` and a ``FileNotFoundError``)."""
 
 
 def _make_warnings() -> dict[str, type]:

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from logitfit.blocks.protocol import Block, BlockKernel
+from logitfit.data.arrow_input import validate
+from logitfit.exceptions import DataError
 
 __all__ = [
     "COPIES_PER_BLOCK",
@@ -61,8 +63,8 @@ MAX_BLOCK_ROWS = 1 << 22
 PARQUET_READ_BUFFER = 1 << 20
 
 
-class StreamError(ValueError):
-    """A file could not be read during a streaming pass.
+class StreamError(DataError):
+    """A file could not be read during a streaming pass (a :class:`DataError`).
 
     Attributes
     ----------
@@ -70,12 +72,14 @@ class StreamError(ValueError):
         The file.
     unit : str
         Where in the file: ``"row group 3"``, ``"record batch 0"``, ``"CSV block 2"``.
+    row, column : int or None, str or None
+        1-based row of the file and column name, when known.
     """
 
-    def __init__(self, path: str, unit: str, message: str) -> None:
-        self.path = str(path)
-        self.unit = unit
-        super().__init__(f"{self.path}, {unit}: {message}")
+    def __init__(self, path: str, unit: str, message: str, *, row: int | None = None,
+                 column: str | None = None) -> None:
+        super().__init__(f"{path}, {unit}", message)
+        self.path, self.unit, self.row, self.column = str(path), unit, row, column
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,8 @@ def _parquet_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[s
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path, buffer_size=PARQUET_READ_BUFFER, page_checksum_verification=True)
+        pf = pq.ParquetFile(path, buffer_size=PARQUET_READ_BUFFER, memory_map=False,
+                            page_checksum_verification=True)
     except Exception as err:  # noqa: BLE001 - pyarrow raises OSError, ArrowInvalid, ...
         raise _wrap(path, "footer", err) from None
     missing = [c for c in spec.columns if c not in pf.schema_arrow.names]
@@ -142,7 +147,7 @@ def _parquet_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[s
         try:
             it = pf.iter_batches(batch_size=rows, row_groups=[rg], columns=spec.columns, use_threads=True)
             for batch in it:
-                yield unit, batch
+                yield unit, validate(path, batch, "Parquet", where=unit)
         except StreamError:
             raise
         except Exception as err:  # noqa: BLE001
@@ -152,10 +157,10 @@ def _parquet_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[s
 def _ipc_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, Any]]:
     import pyarrow as pa
 
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(6)
-        src = pa.memory_map(path, "r")
+    try:  # a plain file handle: a memory map of a file truncated while read is a SIGBUS
+        src = pa.OSFile(path, "r")
+        magic = src.read(6)
+        src.seek(0)
     except Exception as err:  # noqa: BLE001
         raise _wrap(path, "header", err) from None
     try:
@@ -174,6 +179,7 @@ def _ipc_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, 
                     batch = reader.get_batch(i)
                 else:
                     batch = reader.read_next_batch()
+                batch.validate(full=True)  # before any kernel reads a buffer
             except StopIteration:
                 break
             except Exception as err:  # noqa: BLE001
@@ -232,13 +238,15 @@ def _csv_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, 
 _READERS = {"parquet": _parquet_batches, "ipc": _ipc_batches, "csv": _csv_batches}
 
 
-def iter_record_batches(spec: StreamSpec, rows: int) -> Iterator[tuple[str, str, Any]]:
-    """``(path, unit, batch)`` for every batch of every file, in pass order."""
+def iter_record_batches(spec: StreamSpec, rows: int) -> Iterator[tuple[str, str, Any, int]]:
+    """``(path, unit, batch, rows before it in its file)`` for every batch, in pass order."""
     read = _READERS[spec.fmt]
     for path in spec.paths:
+        before = 0
         for unit, batch in read(path, spec, rows):
             if batch.num_rows:
-                yield path, unit, batch
+                yield path, unit, batch, before
+                before += batch.num_rows
 
 
 # --------------------------------------------------------------------------
@@ -269,7 +277,7 @@ class _Converter:
     dtype: np.dtype
     class_multiplier: np.ndarray | None
 
-    def __call__(self, index: int, path: str, unit: str, batch: Any) -> Block:
+    def __call__(self, index: int, path: str, unit: str, batch: Any, before: int = 0) -> Block:
         spec = self.spec
         n = batch.num_rows
         X = np.empty((n, len(spec.features)), dtype=self.dtype, order="F")
@@ -281,7 +289,8 @@ class _Converter:
             i = int(np.flatnonzero(bad[:, j])[0])
             raise StreamError(
                 path, unit, f"missing or non-finite value in column {spec.features[j]!r} "
-                f"at row {i} of this batch; remove or impute such rows before fitting"
+                f"at row {before + i + 1} of the file; remove or impute such rows before fitting",
+                row=before + i + 1, column=spec.features[j],
             )
         ycol = batch.column(spec.target)
         if ycol.null_count:

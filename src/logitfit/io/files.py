@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from logitfit.exceptions import DataError
+from logitfit.exceptions import DataError, DataFileNotFound
 
 __all__ = ["FORMATS", "STDIN", "detect_format", "open_stream", "resolve_path", "resolve_paths"]
 
@@ -69,16 +69,17 @@ def resolve_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> li
     if os.path.isdir(path):
         found = _data_files(path)
         if not found:
-            raise DataError(path, "the directory holds no data files (.parquet, .csv, .feather, ...)")
+            raise DataFileNotFound(path, "the directory holds no data files (.parquet, .csv, "
+                                   ".feather, ...)")
         return found
     if os.path.exists(path):
         return [path]
     if glob.has_magic(path):
         found = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
         if not found:
-            raise DataError(path, "no file matches this pattern")
+            raise DataFileNotFound(path, "no file matches this pattern")
         return found
-    raise DataError(path, "no such file")
+    raise DataFileNotFound(path, "no such file")
 
 
 def resolve_path(path: str | os.PathLike) -> str:
@@ -198,7 +199,7 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
             raise DataError(spath, "the directory holds no .parquet files")
         return "parquet"
     if not p.exists():
-        raise DataError(spath, "no such file")
+        raise DataFileNotFound(spath, "no such file")
     if p.stat().st_size == 0:
         raise DataError(spath, "the file is empty")
     found = _content_format(spath) or _extension_format(spath)

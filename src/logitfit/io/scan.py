@@ -14,7 +14,6 @@ evaluation is then one pass over the files (:mod:`logitfit.blocks.stream`).
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Sequence
@@ -30,14 +29,16 @@ from logitfit.blocks.stream import (
     file_size,
     rows_for_budget,
 )
+from logitfit.data.arrow_input import check_schema, column_kind
+from logitfit.data.columns import MAX_CLASSES
+from logitfit.data.validation import check_two_classes, class_multipliers
+from logitfit.exceptions import DataError
+from logitfit.io.files import compression_of, detect_format, resolve_paths
 
 __all__ = ["ScanDataset", "scan", "parse_bytes", "in_memory_bytes", "should_stream"]
 
-_FORMATS = {
-    ".parquet": "parquet", ".pq": "parquet",
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".arrow": "ipc", ".feather": "ipc", ".ipc": "ipc", ".arrows": "ipc",
-}
+#: io's format names (:func:`logitfit.io.files.detect_format`) to the stream readers'.
+_SCAN_FORMAT = {"csv": "csv", "tsv": "csv", "parquet": "parquet", "feather": "ipc"}
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -52,39 +53,17 @@ def parse_bytes(value: int | str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
 
 
-def _resolve(source: str | os.PathLike | Sequence) -> list[str]:
-    if isinstance(source, (list, tuple)):
-        return [p for s in source for p in _resolve(s)]
-    path = os.fspath(source)
-    if os.path.isdir(path):
-        found = sorted(
-            os.path.join(root, f)
-            for root, _, files in os.walk(path)
-            for f in files
-            if os.path.splitext(f)[1].lower() in _FORMATS and not f.startswith((".", "_"))
-        )
-        if not found:
-            raise FileNotFoundError(f"{path}: no .parquet, .csv or .arrow files in this directory")
-        return found
-    if glob.has_magic(path):
-        found = sorted(glob.glob(path, recursive=True))
-        if not found:
-            raise FileNotFoundError(f"{path}: no file matches this pattern")
-        return found
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file")
-    return [path]
-
-
 def _format(paths: list[str], fmt: str | None) -> str:
     if fmt is not None:
         if fmt not in ("parquet", "csv", "ipc"):
             raise ValueError(f"format must be 'parquet', 'csv' or 'ipc', got {fmt!r}")
         return fmt
-    kinds = {p: _FORMATS.get(os.path.splitext(p)[1].lower()) for p in paths}
-    unknown = [p for p, k in kinds.items() if k is None]
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown file type; pass format='parquet', 'csv' or 'ipc'")
+    kinds = {}
+    for p in paths:
+        found = detect_format(p)
+        if found not in _SCAN_FORMAT:
+            raise DataError(p, f"a {found} file cannot be scanned; use Parquet, CSV or Arrow IPC")
+        kinds[p] = _SCAN_FORMAT[found]
     if len(set(kinds.values())) > 1:
         raise ValueError(f"the files mix formats ({sorted(set(kinds.values()))}); scan one format at a time")
     return next(iter(kinds.values()))
@@ -97,23 +76,24 @@ def _schema(path: str, fmt: str, delimiter: str) -> Any:
 
     try:
         if fmt == "parquet":
-            return pq.read_schema(path)
-        if fmt == "ipc":
-            with open(path, "rb") as f:
-                magic = f.read(6)
-            with pa.memory_map(path, "r") as src:
-                reader = pa.ipc.open_file(src) if magic == b"ARROW1" else pa.ipc.open_stream(src)
-                return reader.schema
-        reader = pc.open_csv(path, parse_options=pc.ParseOptions(delimiter=delimiter))
-        return reader.schema
-    except Exception as err:  # noqa: BLE001 - pyarrow raises several types here
+            schema = pq.read_schema(path, memory_map=False)
+        elif fmt == "ipc":
+            with pa.OSFile(path, "r") as src:
+                file_format = src.read(6) == b"ARROW1"
+                src.seek(0)
+                reader = pa.ipc.open_file(src) if file_format else pa.ipc.open_stream(src)
+                schema = reader.schema
+        else:
+            with pa.input_stream(path, compression=compression_of(path)) as src:
+                schema = pc.open_csv(src, parse_options=pc.ParseOptions(delimiter=delimiter)).schema
+    except Exception as err:  # noqa: BLE001 - untrusted bytes: any reader failure is the file's
         raise StreamError(path, "schema", f"cannot read ({type(err).__name__}: {err})") from None
+    check_schema(path, schema, [])  # duplicate names; the columns used are checked by scan
+    return schema
 
 
 def _is_numeric(t: Any) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)
+    return column_kind(t) == "numeric"
 
 
 class ScanDataset:
@@ -129,9 +109,10 @@ class ScanDataset:
     n_samples, classes, sw_sum, class_counts : from the first pass (computed on first use)
     """
 
-    def __init__(self, spec: StreamSpec, memory_limit: int) -> None:
+    def __init__(self, spec: StreamSpec, memory_limit: int, max_classes: int = MAX_CLASSES) -> None:
         self.spec = spec
         self.memory_limit = int(memory_limit)
+        self.max_classes = int(max_classes)
         self._first: tuple[np.ndarray, np.ndarray, int] | None = None
 
     paths = property(lambda self: self.spec.paths)
@@ -158,7 +139,7 @@ class ScanDataset:
 
         counts: dict[Any, float] = {}
         n = 0
-        for path, unit, batch in iter_record_batches(labels_spec, 1 << 20):
+        for path, unit, batch, before in iter_record_batches(labels_spec, 1 << 20):
             col = batch.column(self.spec.target)
             if col.null_count:
                 raise StreamError(path, unit, f"label column {self.spec.target!r} has missing values")
@@ -169,19 +150,34 @@ class ScanDataset:
                     raise StreamError(path, unit, f"weight column {self.spec.weight!r} has a negative or missing value")
             else:
                 sw = np.ones(len(labels))
+            self._check_labels(path, labels, before)
             u, inv = np.unique(labels, return_inverse=True)
             for lab, w in zip(u.tolist(), np.bincount(inv, weights=sw, minlength=len(u)), strict=True):
                 counts[lab] = counts.get(lab, 0.0) + float(w)
+            if len(counts) > self.max_classes:
+                raise DataError(path, f"the target has more than {self.max_classes:,} distinct "
+                                "values; if they are classes, raise the limit (scan(..., "
+                                "max_classes=...), or --max-classes on the command line)",
+                                column=self.spec.target)
             n += len(labels)
         classes = np.array(sorted(counts))
-        if classes.size < 2:
-            only = repr(classes[0]) if classes.size else "none"
-            raise ValueError(f"{self.spec.target!r} has one class only ({only}); logistic regression needs two")
+        check_two_classes(classes, repr(self.spec.target))
         weights = np.array([counts[c] for c in classes.tolist()])
         if not weights.sum() > 0:
             raise ValueError("the sample weights are zero for every row: nothing to fit")
         self._first = (classes, weights, n)
         return self._first
+
+    def _check_labels(self, path: str, labels: np.ndarray, rows_before: int) -> None:
+        """Float labels must be whole, finite numbers (class labels, not measurements)."""
+        if labels.dtype.kind != "f":
+            return
+        bad = np.flatnonzero(~np.isfinite(labels) | (labels != np.round(labels)))
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(path, f"target value {float(labels[i])!r} is not a class label; a "
+                            "target holds classes (integers, booleans or strings), not "
+                            "measurements", row=rows_before + i + 1, column=self.spec.target)
 
     @property
     def classes(self) -> np.ndarray:
@@ -209,13 +205,7 @@ class ScanDataset:
         ``n_params`` (default: binary model with intercept) reserves room for the Hessian.
         """
         classes, counts, n = self._first_pass()
-        mult = None
-        if class_weight == "balanced":
-            mult = counts.sum() / (len(classes) * counts)
-        elif isinstance(class_weight, dict):
-            mult = np.array([float(class_weight.get(c, 1.0)) for c in classes.tolist()])
-        elif class_weight is not None:
-            raise ValueError(f"class_weight must be 'balanced', a dict or None, got {class_weight!r}")
+        mult = class_multipliers(class_weight, classes, counts)
         sw_sum = float(counts @ mult) if mult is not None else float(counts.sum())
         dtype = np.dtype(np.float64 if dtype is None else dtype)
         p = self.n_features
@@ -268,6 +258,7 @@ def scan(
     memory_limit: int | str = DEFAULT_MEMORY_LIMIT,
     format: str | None = None,  # noqa: A002 - the word users know
     delimiter: str = ",",
+    max_classes: int = MAX_CLASSES,
 ) -> ScanDataset:
     """Point at files to fit by streaming: a file, a glob, a directory, or a list of them.
 
@@ -291,18 +282,23 @@ def scan(
         Override detection from the file extension.
     delimiter : str, default ","
         CSV field separator.
+    max_classes : int, default 1000
+        Refuse a target with more distinct values (almost always a wrong column).
 
     Returns
     -------
     ScanDataset
         Pass it to ``LogisticRegression().fit``.
     """
-    paths = _resolve(source)
+    paths = resolve_paths(source)
     fmt = _format(paths, format)
     limit = parse_bytes(memory_limit)
     first = _schema(paths[0], fmt, delimiter)
     if target not in first.names:
         raise ValueError(f"{paths[0]}: no column {target!r}; columns are {first.names}")
+    if column_kind(first.field(target).type) not in ("numeric", "string"):
+        raise DataError(paths[0], f"the target has type {first.field(target).type}; a target "
+                        "holds class labels (integers, booleans or strings)", column=target)
     if weight is not None and weight not in first.names:
         raise ValueError(f"{paths[0]}: no weight column {weight!r}; columns are {first.names}")
     if features is None:
@@ -330,7 +326,7 @@ def scan(
         paths=tuple(paths), fmt=fmt, features=features, target=target, weight=weight,
         target_type=first.field(target).type, csv_delimiter=delimiter,
     )
-    return ScanDataset(spec, limit)
+    return ScanDataset(spec, limit, max_classes)
 
 
 def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_columns: int | None = None) -> int:
@@ -340,10 +336,8 @@ def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_c
     CSV: the file size (a decimal text number takes about as many bytes as
     its float64). The CLI streams when this exceeds the memory budget.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    paths = _resolve(source)
+    paths = resolve_paths(source)
     fmt = _format(paths, None)
     if fmt == "csv":
         return file_size(paths)
@@ -351,19 +345,26 @@ def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_c
     for path in paths:
         schema = _schema(path, fmt, ",")
         cols = n_columns or sum(_is_numeric(f.type) for f in schema)
-        if fmt == "parquet":
-            rows = pq.ParquetFile(path).metadata.num_rows
-        else:
-            with pa.memory_map(path, "r") as src:  # zero-copy: only the batch headers are read
-                reader = pa.ipc.open_file(src) if _is_ipc_file(path) else pa.ipc.open_stream(src)
-                rows = reader.read_all().num_rows
-        total += rows * cols * 8
+        total += _row_count(path, fmt) * cols * 8
     return total
 
 
-def _is_ipc_file(path: str) -> bool:
-    with open(path, "rb") as f:
-        return f.read(6) == b"ARROW1"
+def _row_count(path: str, fmt: str) -> int:
+    """Rows of a Parquet or Arrow IPC file from its metadata (IPC streams: batch headers)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if fmt == "parquet":
+            return pq.ParquetFile(path, memory_map=False).metadata.num_rows
+        with pa.OSFile(path, "r") as src:
+            if src.read(6) == b"ARROW1":
+                src.seek(0)
+                return pa.ipc.open_file(src).count_rows()
+            src.seek(0)
+            return sum(b.num_rows for b in pa.ipc.open_stream(src))  # counted, never computed on
+    except Exception as err:  # noqa: BLE001 - untrusted bytes: any reader failure is the file's
+        raise StreamError(path, "footer", f"cannot read ({type(err).__name__}: {err})") from None
 
 
 def should_stream(source: str | os.PathLike | Sequence[str | os.PathLike],
