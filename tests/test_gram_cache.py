@@ -83,7 +83,7 @@ def test_refreshed_hessian_within_its_loewner_bound(kind):
 @pytest.mark.parametrize("kind", ["dense", "float32", "csr"])
 def test_compiled_products_match_numpy(kind):
     X, y, sw = _problem(kind, n=300, p=20)
-    cache = gc.GramCache(InMemoryBlocks(X, y, sw, n_threads=1), True)
+    cache = gc.GramCache(LogisticObjective(InMemoryBlocks(X, y, sw, n_threads=1)))
     rng = np.random.default_rng(0)
     rows = np.sort(rng.choice(300, 120, replace=False))
     cols = np.array([3, 17, 0, 8])

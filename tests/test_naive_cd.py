@@ -48,7 +48,7 @@ def test_naive_solve_matches_the_formed_hessian_model(collinear):
     hi = np.full(idx.size, np.inf)
     lo[5], hi[6] = 0.0, 0.05  # box bounds
     pen = L1Penalty(lam, lo, hi)
-    model = nc.NaiveModel(obj.blocks, True)
+    model = nc.NaiveModel(obj)
     tol = 1e-10
     u = model.solve(obj, d, cols, g[idx], x[idx], lam, lo, hi, tol)
     u_ref = cd.inner_cd_separable(H, g[idx], x[idx], lam, lo, hi, tol)

@@ -6,6 +6,22 @@ kernels of :mod:`~logitfit.blocks.fused`), streamed from files
 """
 
 from logitfit.blocks.memory import InMemoryBlocks, default_threads
-from logitfit.blocks.protocol import Block, BlockKernel, Blocks, sum_tuples
+from logitfit.blocks.protocol import (
+    Block,
+    BlockKernel,
+    Blocks,
+    CountedBlocks,
+    InMemoryRows,
+    sum_tuples,
+)
 
-__all__ = ["Block", "BlockKernel", "Blocks", "InMemoryBlocks", "default_threads", "sum_tuples"]
+__all__ = [
+    "Block",
+    "BlockKernel",
+    "Blocks",
+    "CountedBlocks",
+    "InMemoryBlocks",
+    "InMemoryRows",
+    "default_threads",
+    "sum_tuples",
+]

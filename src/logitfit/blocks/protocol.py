@@ -16,14 +16,22 @@ Contract (every implementation):
   e.g. the Hessian weights ``h(1-h)`` at the current coefficients.
 * ``n_samples``, ``n_features``, ``dtype``, ``sw_sum`` (sum of sample weights),
   ``is_sparse``.
+
+Optional capabilities, which the objective looks up (``getattr``/``hasattr``)
+and does without: :class:`CountedBlocks` (a known number of blocks, for the
+sub-sampled Hessian) and :class:`InMemoryRows` (rows held in this process:
+merged Hessian passes, mini-batches, the compiled one-pass kernels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from logitfit.blocks.fused import FusedRows
 
 
 class Block(NamedTuple):
@@ -40,6 +48,8 @@ BlockKernel = Callable[..., tuple]
 
 @runtime_checkable
 class Blocks(Protocol):
+    """Every row source: its shape, dtype, weight sum and the two maps (see the module contract)."""
+
     n_samples: int
     n_features: int
     dtype: np.dtype
@@ -49,6 +59,52 @@ class Blocks(Protocol):
     def map_reduce(self, kernel: BlockKernel, *args: Any, state: Sequence | None = None) -> tuple: ...
 
     def map_blocks(self, kernel: BlockKernel, *args: Any) -> Sequence: ...
+
+
+class CountedBlocks(Blocks, Protocol):
+    """Optional capability: a known number of blocks (in memory, streamed, Dask).
+
+    ``map_reduce(..., state=chosen)`` with one flag per block then lets a
+    kernel skip blocks, e.g. for a Hessian from every stride-th block.
+    """
+
+    def __len__(self) -> int: ...
+
+
+class InMemoryRows(CountedBlocks, Protocol):
+    """Optional capability: rows held in this process (:class:`~logitfit.blocks.memory.InMemoryBlocks`).
+
+    Attributes
+    ----------
+    X : ndarray or CSR matrix, shape (n_samples, n_features), the design rows.
+    y, sw : ndarray, shape (n_samples,), class indices and sample weights.
+    bounds : list of (start, stop), the row range of each block.
+    fused : FusedRows or None, compiled one-pass kernels over these rows.
+    """
+
+    X: Any
+    y: np.ndarray
+    sw: np.ndarray
+    bounds: list[tuple[int, int]]
+
+    @property
+    def fused(self) -> FusedRows | None: ...
+
+    def rows(self, idx: np.ndarray) -> Block:
+        """An arbitrary set of rows as one block (mini-batches)."""
+        ...
+
+    def merged_bounds(self, min_rows: int) -> list[tuple[int, int]]:
+        """Row ranges of consecutive blocks, each of at least ``min_rows`` rows (but the last)."""
+        ...
+
+    def map_reduce_merged(self, kernel: BlockKernel, min_rows: int, *args: Any) -> tuple:
+        """``map_reduce`` over runs of consecutive blocks of at least ``min_rows`` rows."""
+        ...
+
+    def map_reduce_some(self, kernel: BlockKernel, indices: Sequence[int], *args: Any) -> tuple:
+        """``map_reduce`` over the blocks ``indices`` only."""
+        ...
 
 
 def sum_tuples(parts: Sequence[tuple]) -> tuple:

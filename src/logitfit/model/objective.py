@@ -48,15 +48,16 @@ from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 from logitfit.blocks.protocol import Blocks
 from logitfit.model import binary, softmax
 
-__all__ = ["Objective", "LogisticObjective"]
+__all__ = ["LinearModelObjective", "LogisticObjective", "Objective"]
 
 
 class Objective(Protocol):
-    """What a solver sees: a smooth function of a flat float64 parameter vector."""
+    """What every solver sees: a smooth function of a flat float64 parameter vector."""
 
     n_params: int
 
@@ -71,6 +72,42 @@ class Objective(Protocol):
     def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]: ...
 
     def hess(self, x: np.ndarray) -> np.ndarray: ...
+
+
+class LinearModelObjective(Objective, Protocol):
+    """Optional capabilities of a linear model's objective, which some solvers use when present.
+
+    ``cd`` reads the layout (``n_features``, ``n_outputs``, ``fit_intercept``,
+    ``multinomial``, the ridge weights ``l2``) and asks for Hessian blocks
+    (:meth:`value_grad_hess_sub`) or Hessian weights (:meth:`value_grad_weights`);
+    its Hessian sources form their own products from the design
+    (:meth:`design_rows`, :meth:`design_columns`, ``weight_sum``) where the rows
+    are in memory. ``sgd`` needs ``n_samples`` and :meth:`value_and_grad_rows`;
+    ``newton`` uses ``null_space`` and the sub-sampled Hessian
+    (``value_grad_hess(x, subsample=True)``). A solver never sees the rows otherwise.
+    """
+
+    n_samples: int
+    n_features: int
+    n_outputs: int
+    fit_intercept: bool
+    multinomial: bool
+    l2: np.ndarray
+    weight_sum: float
+
+    def value_grad_weights(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]: ...
+
+    def value_grad_hess_sub(
+        self, x: np.ndarray, cols: np.ndarray
+    ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def value_and_grad_rows(self, x: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+    def null_space(self) -> np.ndarray | None: ...
+
+    def design_rows(self) -> np.ndarray | sp.csr_matrix | None: ...
+
+    def design_columns(self) -> sp.csc_matrix | None: ...
 
 
 # Sub-sampled Hessian (value_grad_hess(subsample=True)): rows used at least.
@@ -96,7 +133,9 @@ class LogisticObjective:
     Parameters
     ----------
     blocks : Blocks
-        Where the rows live (in memory, streamed, Dask).
+        Where the rows live (in memory, streamed, Dask). The optional
+        capabilities :class:`~logitfit.blocks.protocol.CountedBlocks` and
+        :class:`~logitfit.blocks.protocol.InMemoryRows` are used when present.
     n_classes : int
         2 gives the binary (sigmoid) model; 3 or more the multinomial (softmax).
     fit_intercept : bool
@@ -154,6 +193,40 @@ class LogisticObjective:
 
     def _penalty(self, x: np.ndarray) -> float:
         return 0.5 * float(self.l2 @ (x * x)) if self.alpha else 0.0
+
+    @property
+    def n_samples(self) -> int:
+        return self.blocks.n_samples
+
+    @property
+    def weight_sum(self) -> float:
+        """``S``, the sum of the sample weights."""
+        return self.blocks.sw_sum
+
+    def design_rows(self) -> np.ndarray | sp.csr_matrix | None:
+        """X as held in memory (2-D ndarray or CSR, no intercept column), or None.
+
+        For solvers that form their own weighted Gram products (the cd
+        solver's Hessian cache). None where the rows are streamed or on Dask.
+        """
+        X = getattr(self.blocks, "X", None)
+        if X is None or getattr(self.blocks, "sw", None) is None:
+            return None
+        if (isinstance(X, np.ndarray) and X.ndim == 2) or (sp.issparse(X) and X.format == "csr"):
+            return X
+        return None
+
+    def design_columns(self) -> sp.csc_matrix | None:
+        """X by columns, a float64 CSC copy (duplicates summed), for sparse in-memory X; else None.
+
+        For coordinate updates through X's columns (the cd solver on sparse X).
+        """
+        X = self.design_rows()
+        if X is None or not sp.issparse(X):
+            return None
+        csc = sp.csc_matrix(X, dtype=np.float64)
+        csc.sum_duplicates()
+        return csc
 
     # ---- evaluations ----------------------------------------------------
 

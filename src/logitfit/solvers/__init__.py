@@ -2,8 +2,10 @@
 
 Every solver is a function ``solve(objective, x0, options) -> SolverResult``
 that sees only the objective protocol (:class:`logitfit.model.objective.Objective`):
-value, gradient, Hessian-vector product and full Hessian. It never sees X, y
-or a sigmoid, so a solver that works in memory works out of core and on Dask.
+value, gradient, Hessian-vector product and full Hessian, plus the optional
+capabilities of :class:`logitfit.model.objective.LinearModelObjective`. It
+never sees X, y or a sigmoid otherwise, so a solver that works in memory works
+out of core and on Dask.
 
 Convergence is judged on the gradient: a solver stops successfully when
 ``max_j |grad_j J(x)| <= tol``. J is a weighted *mean* loss, so ``tol`` does

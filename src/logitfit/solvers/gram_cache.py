@@ -57,14 +57,11 @@ CHUNK_BYTES = 8 << 20
 
 
 def gram_cache_for(objective: Any, rho: float | None = None) -> GramCache | None:
-    """A :class:`GramCache` for ``objective``, or None where it does not apply."""
-    blocks = getattr(objective, "blocks", None)
-    X = getattr(blocks, "X", None)
-    if X is None or getattr(objective, "multinomial", True) or getattr(blocks, "sw", None) is None:
+    """A :class:`GramCache` for ``objective`` (binary, rows in memory), or None where it does not apply."""
+    design_rows = getattr(objective, "design_rows", None)
+    if design_rows is None or getattr(objective, "multinomial", True) or design_rows() is None:
         return None
-    if not (isinstance(X, np.ndarray) and X.ndim == 2) and not (sp.issparse(X) and X.format == "csr"):
-        return None
-    return GramCache(blocks, objective.fit_intercept, rho)
+    return GramCache(objective, rho)
 
 
 class GramCache:
@@ -72,20 +69,20 @@ class GramCache:
 
     Parameters
     ----------
-    blocks : InMemoryBlocks, the rows (``X``, ``sw``, ``sw_sum``)
-    fit_intercept : bool, whether ``X~`` carries the column of ones
+    objective : LinearModelObjective, whose ``design_rows()`` (dense or CSR X),
+        ``weight_sum`` and ``fit_intercept`` the cache reads
     rho : float, relative weight change that refreshes a row (default ``REFRESH_RHO``)
     """
 
-    def __init__(self, blocks: Any, fit_intercept: bool, rho: float | None = None) -> None:
-        self.X = blocks.X
-        self.S = float(blocks.sw_sum)
+    def __init__(self, objective: Any, rho: float | None = None) -> None:
+        self.X = objective.design_rows()
+        self.S = float(objective.weight_sum)
         self.n, self.p = self.X.shape
-        self.fit_intercept = bool(fit_intercept)
+        self.fit_intercept = bool(objective.fit_intercept)
         self.rho = REFRESH_RHO if rho is None else float(rho)
         self.d_ref: np.ndarray | None = None
         self.cols = np.zeros(0, dtype=np.intp)  # cached features, in G's order
-        self.G = np.zeros((int(fit_intercept), int(fit_intercept)))  # intercept last
+        self.G = np.zeros((int(self.fit_intercept), int(self.fit_intercept)))  # intercept last
         self.rows_refreshed = 0  # statistics (rows refreshed, full builds)
         self.full_builds = 0
 

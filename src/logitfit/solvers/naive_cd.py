@@ -44,29 +44,27 @@ POLISH_MAX_CUTS = 10
 
 
 def naive_model_for(objective: Any) -> NaiveModel | None:
-    """A :class:`NaiveModel` for ``objective`` (binary, CSR rows, kernels built), else None."""
-    blocks = getattr(objective, "blocks", None)
-    X = getattr(blocks, "X", None)
-    if _naive_sweeps is None or X is None or getattr(objective, "multinomial", True):
+    """A :class:`NaiveModel` for ``objective`` (binary, CSR rows in memory, kernels built), else None."""
+    design_rows = getattr(objective, "design_rows", None)
+    if _naive_sweeps is None or design_rows is None or getattr(objective, "multinomial", True):
         return None
-    if not (sp.issparse(X) and X.format == "csr"):
+    if not sp.issparse(design_rows()):
         return None
-    return NaiveModel(blocks, objective.fit_intercept)
+    return NaiveModel(objective)
 
 
 class NaiveModel:
-    """X by columns (a float64 CSC copy) and the inner solve that reads it."""
+    """X by columns (``objective.design_columns()``, a float64 CSC copy) and the inner solve that reads it."""
 
-    def __init__(self, blocks: Any, fit_intercept: bool) -> None:
-        csc = sp.csc_matrix(blocks.X, dtype=np.float64)
-        csc.sum_duplicates()
+    def __init__(self, objective: Any) -> None:
+        csc = objective.design_columns()
         self.csc = csc
         sq = csc.copy()
         sq.data **= 2
         self.csc_sq = sq
-        self.S = float(blocks.sw_sum)
+        self.S = float(objective.weight_sum)
         self.n, self.p = csc.shape
-        self.fit_intercept = bool(fit_intercept)
+        self.fit_intercept = bool(objective.fit_intercept)
 
     def solve(
         self,

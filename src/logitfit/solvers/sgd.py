@@ -48,7 +48,7 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
         raise ValueError("sgd needs mini-batches of rows; this data source streams whole blocks: use lbfgs or newton")
     max_epochs = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     rng = np.random.default_rng(options.random_state)
-    n = objective.blocks.n_samples
+    n = objective.n_samples
     adam = options.sgd_method == "adam"
     if options.sgd_method not in ("adam", "momentum"):
         raise ValueError(f"sgd_method must be 'adam' or 'momentum', got {options.sgd_method!r}")
