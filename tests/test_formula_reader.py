@@ -88,13 +88,14 @@ def _tamper(path, rhs):
 
 @pytest.mark.parametrize("loader", ["load", "load_predictor"])
 def test_tampered_formula_runs_no_code(formula_model_file, tmp_path, monkeypatch, loader):
-    import logitfit.io.model_file as persist
+    import logitfit.estimators.loading as loading
+    from logitfit.io.model_file import ModelFileError
 
     path, _ = formula_model_file
     monkeypatch.chdir(tmp_path)
     _tamper(path, "a + C(b) + {open('CANARY','w').close()}")
-    with pytest.raises(persist.ModelFileError, match="encoding.rhs refused"):
-        getattr(persist, loader)(path)
+    with pytest.raises(ModelFileError, match="encoding.rhs refused"):
+        getattr(loading, loader)(path)
     assert not (tmp_path / "CANARY").exists()
 
 

@@ -140,18 +140,11 @@ class FormulaEncoder:
         return out
 
     def transform(self, data: Any, *, path: str = "<data>", row_offset: int = 0) -> np.ndarray:
-        """Encode a table (pandas, polars, pyarrow Table/RecordBatch) to the design matrix.
+        """The float64 design matrix of a table (see ``TableEncoder.transform``).
 
-        Returns
-        -------
-        ndarray, shape (n_rows, n_features), float64, C order
-
-        Raises
-        ------
-        DataError
-            A missing column or value, a level not seen in training, or a
-            non-finite design value (``np.log(0)``, an infinite input), naming
-            the file row and the column.
+        Besides a missing column or value and an unseen level, a non-finite
+        design value (``np.log(0)``, an infinite input) is a :class:`DataError`
+        naming the row and the design column.
         """
         if not (hasattr(data, "schema") or hasattr(data, "columns")):
             raise ValueError("this model was fitted from a formula or a table: predict from a "
