@@ -16,9 +16,15 @@ separable data, the unpenalised softmax whose coefficients are determined
 only up to a constant per feature) makes Cholesky fail; the step is then the
 minimum-norm solution from the eigendecomposition, dropping eigenvalues below
 ``RCOND * max eigenvalue``, which moves only in identifiable directions.
+
+:func:`damped_newton` is the one damped Newton iteration of the package: the
+solver, the Firth fit and the constrained fits of profile likelihoods run it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
@@ -58,9 +64,74 @@ def newton_direction(H: np.ndarray, g: np.ndarray, null: np.ndarray | None = Non
     return d
 
 
+@dataclass(frozen=True)
+class NewtonStep:
+    """How :func:`damped_newton` steps: cap on a step's largest component, iteration default, name."""
+
+    name: str = "newton"
+    max_iter: int = DEFAULT_MAX_ITER
+    # None: no cap; Firth and profile fits cap as logistf's maxstep does.
+    max_step: float | None = None
+
+
+PLAIN = NewtonStep()
+
+
+def damped_newton(
+    fun_grad_hess: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]],
+    x0: np.ndarray,
+    options: SolverOptions,
+    step: NewtonStep = PLAIN,
+    *,
+    value: Callable[[np.ndarray], float] | None = None,
+    null: np.ndarray | None = None,
+) -> SolverResult:
+    """Minimise ``f`` by Newton steps ``H d = -g`` with an Armijo backtracking line search.
+
+    ``fun_grad_hess(x) -> (f, g, H)``; ``H`` may be any positive definite
+    model of the curvature (Fisher scoring for Firth). The full step is tried
+    with ``fun_grad_hess``; if it fails the Armijo test ``f(x + t d) <= f + c t g^T d``
+    (Nocedal & Wright, eq. 3.4), ``t`` is halved using ``value`` (default:
+    ``fun_grad_hess(x)[0]``). Stops when ``max|g| <= options.tol``.
+    """
+    max_iter = step.max_iter if options.max_iter is None else options.max_iter
+    value = value or (lambda x: fun_grad_hess(x)[0])
+    x = np.array(x0, dtype=np.float64)
+    f, g, H = fun_grad_hess(x)
+    gn = gnorm(g)
+    rec = Recorder(step.name, options, f, gn)
+    message = f"reached max_iter={max_iter}"
+    it = 0
+    while it < max_iter and gn > options.tol and not rec.stop_requested:
+        it += 1
+        d = newton_direction(H, g, null)
+        big = np.max(np.abs(d), initial=0.0)
+        if step.max_step is not None and big > step.max_step:
+            d = d * (step.max_step / big)
+        slope = float(g @ d)
+        # The full step is nearly always accepted: evaluate f, g and H there at once.
+        f1, g1, H1 = fun_grad_hess(x + d)
+        if np.isfinite(f1) and f1 <= f + ARMIJO_C * slope + armijo_slack(f):
+            t = 1.0
+        else:
+            found = backtrack(value, x, f, slope, d, t=0.5)
+            if found is None:
+                message = "line search found no decrease: the objective is flat to rounding"
+                break
+            t = found[0]
+            f1, g1, H1 = fun_grad_hess(x + t * d)
+        x = x + t * d
+        f, g, H = f1, g1, H1
+        gn = gnorm(g)
+        rec.record(it, x, f, gn, t * float(np.linalg.norm(d)))
+    else:
+        if rec.stop_requested:
+            message = "stopped by callback"
+    return rec.result(x, f, gn, it, message)
+
+
 def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> SolverResult:
-    max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
-    x = x0
+    """Newton-Cholesky on the objective (sub-sampled Hessian on tall data when allowed)."""
     # Tall data: the Hessian from an evenly spread subset of rows (the objective
     # decides how many); value and gradient, hence the convergence test, stay exact.
     sub = options.subsample_hessian and hasattr(objective, "hessian_block_stride")
@@ -68,35 +139,6 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
     def vgh(x):
         return objective.value_grad_hess(x, subsample=True) if sub else objective.value_grad_hess(x)
 
-    f, g, H = vgh(x)
-    gn = gnorm(g)
-    rec = Recorder("newton", options, f, gn)
     null_space = getattr(objective, "null_space", None)
     null = null_space() if callable(null_space) else None
-    message = f"reached max_iter={max_iter}"
-    it = 0
-    while it < max_iter and gn > options.tol and not rec.stop_requested:
-        it += 1
-        d = newton_direction(H, g, null)
-        slope = float(g @ d)
-        # The full Newton step is nearly always accepted: evaluate J, g and H
-        # there in one pass, and fall back to value-only backtracking if not.
-        f1, g1, H1 = vgh(x + d)
-        if np.isfinite(f1) and f1 <= f + ARMIJO_C * slope + armijo_slack(f):
-            t = 1.0
-        else:
-            found = backtrack(objective.value, x, f, slope, d, t=0.5)
-            if found is None:
-                message = "line search found no decrease: the objective is flat to rounding"
-                break
-            t = found[0]
-            f1, g1, H1 = vgh(x + t * d)
-        step = t * float(np.linalg.norm(d))
-        x = x + t * d
-        f, g, H = f1, g1, H1
-        gn = gnorm(g)
-        rec.record(it, x, f, gn, step)
-    else:
-        if rec.stop_requested:
-            message = "stopped by callback"
-    return rec.result(x, f, gn, it, message)
+    return damped_newton(vgh, x0, options, value=objective.value, null=null)
