@@ -29,7 +29,7 @@ _LAZY = {
     "regularization_path": "logitfit.estimators.regularization",
     "LogisticRegressionCV": "logitfit.estimators.cv",
     "check_separation": "logitfit.inference.separation",
-    "lr_test": "logitfit.inference.core",
+    "lr_test": "logitfit.inference.hypothesis_tests",
     "Summary": "logitfit.inference.summary",
     "scan": "logitfit.io.scan",
     "ScanDataset": "logitfit.io.scan",

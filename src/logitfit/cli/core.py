@@ -263,7 +263,7 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
 
 
 def model_covariance(model: Any) -> np.ndarray | None:
-    """The (nonrobust) parameter covariance from :mod:`logitfit.inference.core`, or None.
+    """The (nonrobust) parameter covariance from :mod:`logitfit.inference.covariance`, or None.
 
     Binary: of ``[w_1..w_p, b]``, the model file's coefficients. Multinomial
     (K classes): of the contrasts with the first class, ``B_k - B_0`` for
@@ -274,7 +274,7 @@ def model_covariance(model: Any) -> np.ndarray | None:
     if getattr(model, "penalty", None) == "l1":
         return None
     try:
-        from logitfit.inference.core import Inference
+        from logitfit.inference.results import Inference
 
         cov = np.asarray(Inference(model, ref_class=0).cov_params(), dtype=np.float64)
     except Exception:  # noqa: BLE001 - inference is optional (e.g. singular information)

@@ -305,7 +305,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_ = result.solver
         self.objective_ = result.fun
         self.solver_result_ = result
-        from logitfit.inference.core import Retained
+        from logitfit.inference.results import Retained
 
         self._retained = Retained(objective)  # for lazy inference; dropped by pickle
 
@@ -435,9 +435,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ inference
 
     def _inference(self, ref_class: int = 0) -> Any:
-        """The lazily built, cached :class:`logitfit.inference.core.Inference` of this fit."""
+        """The lazily built, cached :class:`logitfit.inference.results.Inference` of this fit."""
         check_is_fitted(self)
-        from logitfit.inference.core import Inference
+        from logitfit.inference.results import Inference
 
         retained = getattr(self, "_retained", None)
         cache = retained.__dict__.setdefault("cache", {}) if retained is not None else {}
@@ -449,7 +449,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """A :class:`logitfit.inference.summary.Summary`: coefficient table and fit statistics.
 
         ``cov_type``: "nonrobust" (inverse observed information), "HC0".."HC3"
-        (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference.core`.
+        (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference.covariance`.
         """
         from logitfit.inference.summary import Summary
 

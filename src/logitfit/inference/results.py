@@ -1,0 +1,235 @@
+"""Lazy inference on a fitted model: likelihoods, covariance, tests, intervals, marginal effects.
+
+Everything comes from the *same* objective the solver minimised
+(:class:`logitfit.model.objective.LogisticObjective`), evaluated once more at
+the fitted parameters: log-likelihood ``llf = -S * loss(x)`` with ``S = sum_i s_i``.
+The formulas live in :mod:`~logitfit.inference.covariance`,
+:mod:`~logitfit.inference.hypothesis_tests`, :mod:`~logitfit.inference.profile`
+and :mod:`~logitfit.inference.marginal`; :class:`Inference` holds the fit and
+caches what they compute.
+
+L1-penalised fits are refused (no valid standard errors for lasso estimates
+from these formulas). Multinomial models are reported per class against a
+reference class (the first by default), as statsmodels' MNLogit:
+``theta_k = B[:, k] - B[:, ref]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from logitfit.inference.covariance import COV_TYPES, cluster_covariance, robust_covariance
+from logitfit.inference.firth import firth_profile_ci
+from logitfit.inference.hypothesis_tests import WaldResult, wald_test
+from logitfit.inference.marginal import marginal_effects
+from logitfit.inference.profile import profile_ci
+from logitfit.inference.table import term_names
+
+__all__ = ["Inference", "Retained"]
+
+
+class Retained:
+    """Keeps the fitted objective for later inference; dropped when the model is pickled."""
+
+    def __init__(self, objective: Any) -> None:
+        self.objective = objective
+
+    def __getstate__(self) -> dict:
+        return {"objective": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.objective = None
+
+
+def _class_sums(block, K):
+    return (np.bincount(block.y.astype(np.intp), weights=block.sw, minlength=K),)
+
+
+class Inference:
+    """Lazy inference on a fitted :class:`~logitfit.LogisticRegression`.
+
+    Parameters are ``theta``: for two classes ``[w_1..w_p, b]`` (intercept
+    last, named "Intercept"); for K classes the K-1 blocks ``B[:, k] -
+    B[:, ref]``, class by class. Every quantity is computed on first use and cached.
+    """
+
+    def __init__(self, model: Any, ref_class: int = 0) -> None:
+        source = getattr(model, "_retained", None)
+        if source is None or source.objective is None:
+            raise ValueError(
+                "this model no longer holds its training data (it was loaded from a file "
+                "or pickled); refit it to compute standard errors and tests"
+            )
+        penalty = getattr(model, "penalty", None)
+        if penalty in ("l1", "elasticnet"):
+            raise ValueError(
+                f"penalty={penalty!r}: no p-values, standard errors or intervals are given for "
+                "L1-penalised estimates (the selection step invalidates the usual formulas). "
+                "Refit without the L1 penalty on the selected features, or use the bootstrap."
+            )
+        self.model = model
+        self.obj = source.objective
+        self.firth = penalty == "firth"
+        self.penalised = bool(self.obj.alpha) and not self.firth
+        self.ref = int(ref_class)
+        self.x = model._pack_coef(self.obj)
+        self.S = float(self.obj.blocks.sw_sum)
+        self._cache: dict = {}
+        self.term_names = term_names(getattr(model, "feature_names_in_", None), self.obj.n_features,
+                                     self.obj.fit_intercept)
+        K = self.obj.n_classes
+        if self.obj.multinomial:
+            if not 0 <= self.ref < K:
+                raise ValueError(f"ref_class must be in 0..{K - 1}, got {ref_class}")
+            self.others = [k for k in range(K) if k != self.ref]
+            q = self.obj.n_dof
+            A = np.zeros((q * (K - 1), q * K))
+            for m, k in enumerate(self.others):
+                for j in range(q):
+                    A[m * q + j, j * K + k] = 1.0
+                    A[m * q + j, j * K + self.ref] = -1.0
+            self.A = A
+            labels = model.classes_
+            self.names = [f"{labels[k]}:{t}" for k in self.others for t in self.term_names]
+        else:
+            self.others = [1]
+            self.A = np.eye(self.obj.n_params)
+            self.names = list(self.term_names)
+        self.params = self.A @ self.x
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` on first use of ``key``, the stored value afterwards."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    # ---------------------------------------------------------- likelihoods
+
+    @property
+    def nobs(self) -> float:
+        """Number of observations: the sum of sample weights (frequency-weight semantics)."""
+        return self.S
+
+    @property
+    def k_params(self) -> int:
+        return len(self.params)
+
+    @property
+    def llf(self) -> float:
+        """``-S * mean loss`` at the fit (without any penalty)."""
+        return self.cached("llf", lambda: -self.S * self.obj.loss(self.x))
+
+    @property
+    def llnull(self) -> float:
+        """Log-likelihood of the intercept-only model (all probabilities equal without an intercept)."""
+
+        def compute() -> float:
+            K = self.obj.n_classes
+            if not self.obj.fit_intercept:
+                return -self.S * np.log(K) if self.obj.multinomial else -self.S * np.log(2.0)
+            (n_k,) = self.obj.blocks.map_reduce(_class_sums, K)
+            n_k = n_k[n_k > 0]
+            return float(n_k @ np.log(n_k / self.S))
+
+        return self.cached("llnull", compute)
+
+    @property
+    def df_model(self) -> int:
+        return self.k_params - int(self.obj.fit_intercept) * (len(self.others))
+
+    @property
+    def df_resid(self) -> float:
+        return self.nobs - self.k_params
+
+    @property
+    def llr(self) -> float:
+        return 2.0 * (self.llf - self.llnull)
+
+    @property
+    def llr_pvalue(self) -> float:
+        return float(stats.chi2.sf(self.llr, self.df_model))
+
+    @property
+    def prsquared(self) -> float:
+        """McFadden's pseudo-R2 ``1 - llf / llnull``."""
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.llf + 2.0 * self.k_params
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.llf + np.log(self.nobs) * self.k_params
+
+    @property
+    def deviance(self) -> float:
+        return -2.0 * self.llf
+
+    @property
+    def null_deviance(self) -> float:
+        return -2.0 * self.llnull
+
+    # ------------------------------------------------- covariance and tests
+
+    def cov_params(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        """Covariance of ``theta`` (see :mod:`logitfit.inference.covariance` for each ``cov_type``)."""
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}; got {cov_type!r}")
+        if cov_type == "cluster":
+            if groups is None:
+                raise ValueError("cov_type='cluster' needs groups= (one cluster label per row)")
+            return cluster_covariance(self, groups)
+        if groups is not None:
+            raise ValueError(f"groups= is used only with cov_type='cluster', not {cov_type!r}")
+        return self.cached(("cov", cov_type), lambda: robust_covariance(self, cov_type))
+
+    def bse(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov_params(cov_type, groups)))
+
+    def zvalues(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        return self.params / self.bse(cov_type, groups)
+
+    def pvalues(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        """Two-sided normal p-values ``2 * Phi(-|z|)``."""
+        return 2.0 * stats.norm.sf(np.abs(self.zvalues(cov_type, groups)))
+
+    def conf_int(self, alpha: float = 0.05, method: str = "wald", cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
+        """Intervals, shape (k, 2): Wald ``theta +- z_{1-alpha/2} se`` or profile likelihood."""
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+        if method == "profile":
+            return self.cached(("profile", alpha), lambda: self._profile_ci(alpha))
+        if method != "wald":
+            raise ValueError(f"method must be 'wald' or 'profile', got {method!r}")
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        se = self.bse(cov_type, groups)
+        return np.column_stack([self.params - q * se, self.params + q * se])
+
+    def wald_test(self, R: Any, r: Any = None, cov_type: str = "nonrobust", groups: Any = None) -> WaldResult:
+        """Wald test of ``R theta = r`` (``R`` a matrix or equations in the term names, e.g. ``"gre = gpa"``)."""
+        return wald_test(self.params, self.cov_params(cov_type, groups), self.names, R, r)
+
+    def marginal_effects(self) -> dict[str, np.ndarray]:
+        """Average marginal effects with delta-method standard errors (:mod:`logitfit.inference.marginal`)."""
+        if self.penalised:
+            raise ValueError("marginal effects with delta-method SEs are given for unpenalised fits only")
+        return self.cached("me", lambda: marginal_effects(self))
+
+    def _profile_ci(self, alpha: float) -> np.ndarray:
+        if self.penalised:
+            raise ValueError("profile-likelihood intervals are given for unpenalised (or Firth) fits only")
+        if self.obj.multinomial:
+            raise ValueError("profile-likelihood intervals are implemented for the binary model")
+        if self.firth:
+            return firth_profile_ci(self.obj, self.x, alpha)
+
+        def fgh(x):
+            f, g, H = self.obj.value_grad_hess(x)
+            return self.S * f, self.S * g, self.S * H
+
+        return profile_ci(fgh, self.x, self.bse(), alpha)
