@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from logitfit.inference.table import INTERCEPT, model_coefficient_table
+
 __all__ = ["build_report", "coefficient_rows", "figure_to_data_uri"]
 
 #: Two-sided 95% normal quantile.
@@ -165,13 +167,13 @@ def build_report(
                  + _table(["metric", "value"], [[k, metrics.get(k)] for k in keys]) + "</div>")
 
     # coefficients
-    rows = coefficient_rows(model, names, covariance)
-    has_se = bool(rows) and "se" in rows[0]
+    rows = model_coefficient_table(model, names, covariance)
+    has_se = bool(rows) and "std_err" in rows[0]
     header = ["class", "term", "coef"] + (["std err", "z", "P>|z|", "[0.025", "0.975]"]
                                           if has_se else [])
     body = [[f"{r['class']} vs {r['reference']}" if "reference" in r else r["class"], r["term"],
              r["coef"]]
-            + ([r["se"], r["z"], r["p"], r["ci_low"], r["ci_high"]] if has_se else [])
+            + ([r["std_err"], r["z"], r["p_value"], r["ci_lower"], r["ci_upper"]] if has_se else [])
             for r in rows]
     parts.append("<h2>Coefficients</h2>" + _table(header, body))
     figs = []
@@ -180,9 +182,9 @@ def build_report(
         label = f"{r['class']} vs {r['reference']}" if "reference" in r else str(r["class"])
         groups.setdefault(label, []).append(r)
     for label, grp in groups.items():
-        sel = [r for r in grp if r["term"] != "(intercept)"]
-        icpt = [r["coef"] for r in grp if r["term"] == "(intercept)"]
-        se = np.array([r["se"] for r in sel]) if has_se else None
+        sel = [r for r in grp if r["term"] != INTERCEPT]
+        icpt = [r["coef"] for r in grp if r["term"] == INTERCEPT]
+        se = np.array([r["std_err"] for r in sel]) if has_se else None
         fig = plots.plot_coefficients(np.array([r["coef"] for r in sel]), names, se,
                                       intercept=icpt[0] if icpt else None)
         fig.axes[0].set_title(f"{fig.axes[0].get_title()} - class {label}")

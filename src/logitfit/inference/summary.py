@@ -1,7 +1,8 @@
 """The table of a fit: text like statsmodels', a pandas DataFrame, Markdown and HTML.
 
-:class:`Summary` only formats: every number comes from
-:class:`logitfit.inference.core.Inference` (itself computed from the fit's objective).
+:class:`Summary` only formats: the estimates, standard errors and statistics come
+from :class:`logitfit.inference.results.Inference` (itself computed from the fit's
+objective), the table's columns from :func:`logitfit.inference.table.coefficient_table`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import html
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from logitfit.inference.table import coefficient_table
 
 __all__ = ["Summary"]
 
@@ -23,7 +25,7 @@ class Summary:
 
     Parameters
     ----------
-    inference : logitfit.inference.core.Inference
+    inference : logitfit.inference.results.Inference
     cov_type : str, "nonrobust", "HC0".."HC3" or "cluster"
     groups : array-like, cluster labels (``cov_type="cluster"``)
     alpha : float, the intervals have coverage ``1 - alpha``.
@@ -35,13 +37,15 @@ class Summary:
         self.cov_type = cov_type
         self.alpha = alpha
         self.names = list(inf.names)
-        self.coef = inf.params
-        self.std_err = inf.bse(cov_type, groups)
-        self.z = self.coef / self.std_err
-        self.p_value = 2.0 * stats.norm.sf(np.abs(self.z))
-        ci = inf.conf_int(alpha, "wald", cov_type, groups)
-        self.ci_lower, self.ci_upper = ci[:, 0], ci[:, 1]
         m = inf.model
+        labels = np.asarray(m.classes_)
+        n_rows = len(inf.others)
+        rows = coefficient_table(inf.params.reshape(n_rows, -1), inf.bse(cov_type, groups).reshape(n_rows, -1),
+                                 inf.term_names, [labels[k] for k in inf.others],
+                                 reference=labels[inf.ref] if inf.obj.multinomial else None, alpha=alpha)
+        self.coef = inf.params
+        self.std_err, self.z, self.p_value, self.ci_lower, self.ci_upper = (
+            np.array([r[c] for r in rows]) for c in ("std_err", "z", "p_value", "ci_lower", "ci_upper"))
         self.info = {
             "Dep. classes": ", ".join(map(str, m.classes_)),
             "No. Observations": _num(inf.nobs),

@@ -5,16 +5,20 @@ the HTML report, the command line) is built here, with one naming rule: the
 features in design order, then ``INTERCEPT``. For a coefficient ``b`` with
 standard error ``s``::
 
-    z = b / s,    p = 2 Phi(-|z|),    [b - z_{1-alpha/2} s, b + z_{1-alpha/2} s]
+    z = b / s,    p = 2 Phi(-|z|) = erfc(|z| / sqrt 2),    [b - z_{1-alpha/2} s, b + z_{1-alpha/2} s]
+
+The normal tail and quantile come from the standard library, not scipy.stats,
+so that the command line's tables do not pay for importing scipy.stats.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 __all__ = ["INTERCEPT", "coefficient_table", "model_coefficient_table", "term_names"]
 
@@ -41,20 +45,21 @@ def coefficient_table(coef: np.ndarray, std_err: np.ndarray | None, terms: Seque
     reference : label of the reference class when the rows are contrasts with it.
     alpha : the intervals have coverage ``1 - alpha``.
     """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
-    q = stats.norm.ppf(1.0 - alpha / 2.0)
+    q = NormalDist().inv_cdf(1.0 - alpha / 2.0)
     if std_err is not None:
         se = np.atleast_2d(np.asarray(std_err, dtype=np.float64))
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, coef / se, np.nan)
-        p = 2.0 * stats.norm.sf(np.abs(z))
     rows = []
     for k, label in enumerate(classes):
         for j, term in enumerate(terms):
             row: dict[str, Any] = {"class": label, "term": term, "coef": float(coef[k, j])}
             if std_err is not None:
                 b, s = coef[k, j], se[k, j]
-                row.update(std_err=float(s), z=float(z[k, j]), p_value=float(p[k, j]),
+                row.update(std_err=float(s), z=float(z[k, j]), p_value=math.erfc(abs(z[k, j]) / math.sqrt(2.0)),
                            ci_lower=float(b - q * s), ci_upper=float(b + q * s))
             if reference is not None:
                 row["reference"] = reference
