@@ -27,11 +27,17 @@ box ``[-1, 1]`` and the tolerance mean the same for every column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
+
+from logitfit.inference.table import INTERCEPT, term_names
+
+if TYPE_CHECKING:
+    from logitfit.model.fitted import FittedModel
+    from logitfit.solvers.base import SolverResult
 
 __all__ = ["SeparationResult", "check_separation"]
 
@@ -98,10 +104,9 @@ def check_separation(X: Any, y: Any, sample_weight: Any = None, *, fit_intercept
     if sample_weight is not None:
         keep = np.asarray(sample_weight, dtype=np.float64) > 0
         X, yi = X[keep], yi[keep]
-    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
+    names = term_names(feature_names, X.shape[1], fit_intercept)
     if fit_intercept:
         X = np.hstack([X, np.ones((X.shape[0], 1))])
-        names.append("Intercept")
     scale = np.abs(X).max(axis=0)
     scale[scale == 0] = 1.0
     X = X / scale
@@ -179,7 +184,7 @@ def _complete(U: np.ndarray, labels: list[str]) -> SeparationResult:
     """
     active = list(range(U.shape[1]))
     _, d = _max_margin(U)
-    fixed = {k for k in active if labels[k] == "Intercept" or labels[k].endswith(":Intercept")}
+    fixed = {k for k in active if labels[k] == INTERCEPT or labels[k].endswith(f":{INTERCEPT}")}
     for j in sorted((k for k in active if k not in fixed), key=lambda k: abs(d[k])):
         trial = [k for k in active if k != j]
         if trial and _max_margin(U[:, trial])[0] > LP_TOL:
@@ -191,28 +196,48 @@ def _complete(U: np.ndarray, labels: list[str]) -> SeparationResult:
                             {labels[k]: "+inf" if dk > 0 else "-inf" for k, dk in keep})
 
 
-def separation_warning(model: Any, blocks: Any, result: Any) -> Any:
+def classified_with_margin(Z: np.ndarray, y: np.ndarray, sw: np.ndarray) -> bool:
+    """True when the linear predictor ``Z`` classifies every row of positive weight correctly with margin.
+
+    Then scaling the coefficients up lowers the loss without end, so no finite
+    maximum-likelihood estimate exists (complete separation). ``Z`` has shape
+    (n,) for two classes (``y`` in {0, 1}), (n, K) otherwise (``y`` class indices).
+    """
+    keep = sw > 0
+    if Z.ndim == 1:
+        sign = np.where(y[keep] > 0.5, 1.0, -1.0)
+        return bool(np.all(sign * Z[keep] > 0))
+    Zk = Z[keep]
+    yk = np.asarray(y[keep], dtype=np.intp)
+    rows = np.arange(len(yk))
+    true = Zk[rows, yk].copy()
+    Zk[rows, yk] = -np.inf
+    return bool(np.all(true > Zk.max(axis=1)))
+
+
+def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) -> Warning | None:
     """A SeparationWarning for an unpenalised fit whose data are separated, else None.
 
-    The LPs run only when the fit looks suspect (not converged, the fitted
-    predictor classifies every row with margin, or some ``|z| > SUSPECT_Z``)
-    and the rows are in memory and not too many.
+    ``model`` predicts with the fitted coefficients; ``blocks`` holds the
+    training rows (``X``, ``y``, ``sw`` when they are in memory). The LPs run
+    only when the fit looks suspect (not converged, the fitted predictor
+    classifies every row with margin, or some ``|z| > SUSPECT_Z``) and the
+    rows are not too many.
     """
-    from logitfit.exceptions import SeparationWarning
-
     X = getattr(blocks, "X", None)
     if X is None:
         return None  # streamed or Dask rows: no second pass for this check
-    Z = model._decision(X)
-    separates = model._separates_training_data(blocks, Z)
+    Z = model.decision_function(X)
+    separates = classified_with_margin(Z, blocks.y, blocks.sw)
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:
         return None
+    from logitfit.exceptions import SeparationWarning  # built on first use: imports scikit-learn
+
     if X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES:
         return _generic(SeparationWarning) if separates else None
-    names = getattr(model, "feature_names_in_", None)
     found = check_separation(X, blocks.y, blocks.sw, fit_intercept=model.fit_intercept,
-                             feature_names=None if names is None else [str(v) for v in names])
+                             feature_names=model.feature_names)
     if not found:
         return None
     return SeparationWarning(
