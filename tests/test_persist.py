@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from logitfit.data.columns import Column, Encoder
+from logitfit.estimators.loading import load, save
 from logitfit.estimators.logistic import LogisticRegression
-from logitfit.io.model_file import FORMAT_VERSION, ModelFileError, atomic_write, load, save
+from logitfit.io.model_file import FORMAT_VERSION, ModelFileError, atomic_write
 
 
 def _data(K: int = 2, n: int = 300, seed: int = 0):
@@ -209,8 +210,8 @@ def test_dataframe_categorical_model_round_trip(tmp_path):
     assert np.array_equal(m.predict_proba(X), m2.predict_proba(X))
 
 
-def test_plain_models_stay_format_1(saved):
-    assert json.loads(saved.read_text())["format_version"] == 1
+def test_every_model_is_written_as_the_current_format(saved):
+    assert json.loads(saved.read_text())["format_version"] == FORMAT_VERSION == 3
 
 
 def test_formula_encoding_edits_refused(tmp_path):
@@ -231,18 +232,23 @@ def test_formula_encoding_edits_refused(tmp_path):
         load(_edit(path, tmp_path, bad_state))
 
 
-def test_load_predictor_same_state_without_estimator_imports(saved):
+def test_load_model_same_state_without_estimator_imports(saved):
     import subprocess
     import sys
 
-    from logitfit.io.model_file import SavedModel, load_predictor
+    from logitfit.io.model_file import load_model
+    from logitfit.model.fitted import FittedModel
 
-    m, s = load(saved), load_predictor(saved)
-    assert isinstance(s, SavedModel)
-    assert np.array_equal(m.coef_, s.coef_) and np.array_equal(m.intercept_, s.intercept_)
-    assert np.array_equal(m.classes_, s.classes_) and m.get_params()["alpha"] == s.params["alpha"]
+    m, s = load(saved), load_model(saved)
+    assert isinstance(s, FittedModel)
+    assert np.array_equal(m.coef_, s.coef) and np.array_equal(m.intercept_, s.intercept)
+    assert np.array_equal(m.classes_, s.classes) and m.get_params()["alpha"] == s.params["alpha"]
+    X, _ = _data()
+    assert np.array_equal(m.predict_proba(X), s.predict_proba(X))
+    assert np.array_equal(m.predict(X), s.predict(X))
     # what keeps `logitfit predict` small: reading a model file imports no scikit-learn
-    code = ("import sys; from logitfit.io.model_file import load_predictor; "
-            f"load_predictor({str(saved)!r}); print('sklearn' in sys.modules)")
+    code = ("import sys, numpy as np; from logitfit.io.model_file import load_model; "
+            f"m = load_model({str(saved)!r}); m.predict_proba(np.zeros((2, 3))); "
+            "print('sklearn' in sys.modules or 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert out.stdout.strip() == b"False"

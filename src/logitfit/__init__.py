@@ -34,7 +34,8 @@ _LAZY = {
     "scan": "logitfit.io.scan",
     "ScanDataset": "logitfit.io.scan",
     "dask": "logitfit.estimators.distributed",  # a module, named by its public alias
-    "load": "logitfit.io.model_file",
+    "load": "logitfit.estimators.loading",
+    "FittedModel": "logitfit.model.fitted",
     "ModelFileError": "logitfit.io.model_file",
     "plots": "logitfit.plots",
     "explain": "logitfit.explain",

@@ -1,8 +1,8 @@
 """``LogisticRegression``: the estimator a user holds (scikit-learn compatible).
 
-It validates the input (:mod:`logitfit.data.validation`), builds the objective
-(:mod:`logitfit.model.objective`) over blocks of rows (:mod:`logitfit.blocks`), looks the
-solver up (:mod:`logitfit.solvers`) and keeps the result. No math here.
+It validates the input (:mod:`logitfit.data.validation`), fits through
+:mod:`logitfit.estimators.fitting` (objective, solver) and predicts through its
+:class:`~logitfit.model.fitted.FittedModel`. No math here.
 """
 
 from __future__ import annotations
@@ -14,16 +14,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from logitfit import _numerics
 from logitfit.blocks import Blocks, InMemoryBlocks
+from logitfit.data.encoding import encode_for_fit, encode_for_predict, set_encoder
 from logitfit.data.validation import validate_fit, validate_predict
+from logitfit.estimators import fitting
 from logitfit.exceptions import ConvergenceWarning, SeparationWarning
+from logitfit.model.fitted import FitRecord, FitStatistics, FittedModel, log_proba_from_scores
 from logitfit.model.objective import LogisticObjective
-from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 
-PENALTIES = (None, "none", "l2", "l1", "elasticnet", "firth")
+PENALTIES = fitting.PENALTIES
+#: Largest number of parameters whose covariance a model file stores (q x q numbers).
+COVARIANCE_MAX_PARAMS = 2000
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -151,51 +154,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     def _check_params(self) -> None:
-        if self.penalty not in PENALTIES:
-            raise ValueError(
-                f"penalty must be None, 'l2', 'l1', 'elasticnet' or 'firth', got {self.penalty!r}"
-            )
-        if self.penalty == "elasticnet" and not (0.0 <= self.l1_ratio <= 1.0):
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}")
-        if not (np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        if not (self.tol > 0):
-            raise ValueError(f"tol must be > 0, got {self.tol!r}")
-        if self.max_iter is not None and self.max_iter < 0:
-            raise ValueError(f"max_iter must be >= 0 or None, got {self.max_iter!r}")
+        fitting.check_params(self.get_params(deep=False))
 
     @property
     def _alpha(self) -> float:
         """The smooth (ridge) strength held by the objective; L1 parts go to the solver."""
-        if self.penalty == "l2":
-            return float(self.alpha)
-        if self.penalty == "l1":
-            return 0.0
-        if self.penalty == "elasticnet":
-            return float(self.alpha) * (1.0 - float(self.l1_ratio))
-        return 0.0
-
-    def _l1_penalty(self, objective: LogisticObjective):
-        """The non-smooth part for the cd/prox solvers (None for None/"l2" without bounds)."""
-        sparse_penalty = self.penalty in ("l1", "elasticnet")
-        bounded = self.lower_bounds is not None or self.upper_bounds is not None
-        if not (sparse_penalty or bounded):
-            return None
-        from logitfit.model.penalties import make_penalty
-
-        ratio = 1.0 if self.penalty == "l1" else float(self.l1_ratio)
-        return make_penalty(
-            objective.n_features,
-            objective.n_outputs,
-            self.fit_intercept,
-            l1=float(self.alpha) * ratio if sparse_penalty else 0.0,
-            penalty_factor=self.penalty_factor,
-            grouped=bool(self.grouped) and sparse_penalty,
-            lower_bounds=self.lower_bounds,
-            upper_bounds=self.upper_bounds,
-        )
+        return fitting.ridge_alpha(self.get_params(deep=False))
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> LogisticRegression:
         """Fit the model to X (n_samples, n_features) and labels y (any type).
@@ -207,98 +171,30 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._check_params()
         external = _external_blocks(self, X, y, sample_weight)
         if external is not None:
+            set_encoder(self, None)
             return self._fit_blocks(*external)
-        X = self._encode_categoricals(X)
+        X, encoder = encode_for_fit(X)
+        return self._fit_encoded(X, y, sample_weight, encoder)
+
+    def _fit_encoded(self, X: Any, y: Any, sample_weight: Any, encoder: Any) -> LogisticRegression:
+        """Fit a design matrix that ``encoder`` (None: no table encoding) made."""
         design = validate_fit(self, X, y, sample_weight, dtype=self.dtype)
+        set_encoder(self, encoder)
         blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
         return self._fit_blocks(blocks, design.classes)
 
     def _fit_blocks(self, blocks: Blocks, classes: np.ndarray) -> LogisticRegression:
         """Fit on any row source that follows the Blocks protocol (memory, files, Dask)."""
-        self.classes_ = classes
-        objective = LogisticObjective(
-            blocks,
-            len(classes),
-            fit_intercept=self.fit_intercept,
-            alpha=self._alpha,
-            penalty_factor=self.penalty_factor,
-        )
-        l1_penalty = self._l1_penalty(objective)
-        solver = self.solver
-        if solver == "auto":
-            solver = choose_solver(
-                blocks.n_samples,
-                objective.n_params,
-                sparse=blocks.is_sparse,
-                multinomial=objective.multinomial,
-            )
-            if l1_penalty is not None:
-                solver = "cd"
-        elif l1_penalty is not None and solver not in ("cd", "prox"):
-            raise ValueError(
-                f"penalty={self.penalty!r} and box bounds need solver 'cd' or 'prox' (or 'auto'), "
-                f"got {solver!r}"
-            )
-        options = SolverOptions(
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            callback=self.callback,
-            learning_rate=self.learning_rate,
-            random_state=self.random_state,
-            batch_size=self.batch_size,
-            sgd_method=self.sgd_method,
-            penalty=l1_penalty,
-        )
-        if self.penalty == "firth":  # bias-reduced ML: its own Newton iteration (logitfit.inference.firth)
-            from logitfit.inference.firth import fit_firth
-
-            result = fit_firth(objective, self._start(objective), options)
-        else:
-            result = minimize(objective, self._start(objective), solver, options)
-        self.l1_penalty_ = l1_penalty
-        self._store(objective, result)
-        self._check_convergence(objective, result)
-        return self
-
-    def _start(self, objective: LogisticObjective) -> np.ndarray:
-        if self.warm_start and hasattr(self, "coef_"):
-            x = self._pack_coef(objective)
-            if x is not None:
-                return x
-        return objective.zero()
-
-    def _pack_coef(self, objective: LogisticObjective) -> np.ndarray | None:
-        coef, intercept = self.coef_, self.intercept_
-        if coef.shape != (objective.n_outputs, objective.n_features):
-            return None
-        B = coef.T
-        if self.fit_intercept:
-            B = np.vstack([B, intercept[None, :]])
-        return np.array(B.ravel() if objective.multinomial else B[:, 0], dtype=np.float64)
-
-    def _store(self, objective: LogisticObjective, result: SolverResult) -> None:
-        x = result.x
-        if objective.multinomial:
-            # The softmax is unchanged by adding one constant to every class of a
-            # row of B; rows the penalty does not reach are centred over the
-            # classes so that every solver reports the same (symmetric) answer.
-            B = x.reshape(objective.n_dof, objective.n_classes).copy()
-            free = objective.l2.reshape(objective.n_dof, objective.n_classes)[:, 0] == 0
-            pen = getattr(self, "l1_penalty_", None)
-            if pen is not None:  # L1 rows are identified by the penalty: leave them alone
-                free &= pen.lam.reshape(objective.n_dof, objective.n_classes)[:, 0] == 0
-                free &= ~np.isfinite(pen.lower.reshape(objective.n_dof, -1)[:, 0])
-                free &= ~np.isfinite(pen.upper.reshape(objective.n_dof, -1)[:, 0])
-            B[free] -= B[free].mean(axis=1, keepdims=True)
-            x = B.ravel()
-        W, b = objective.unpack(x)
-        if objective.multinomial:
-            self.coef_ = np.ascontiguousarray(W.T)
-            self.intercept_ = np.array(b, dtype=np.float64)
-        else:
-            self.coef_ = np.asarray(W, dtype=np.float64).reshape(1, -1).copy()
-            self.intercept_ = np.array([b], dtype=np.float64)
+        params = self.get_params(deep=False)
+        warm = (self.coef_, self.intercept_) if self.warm_start and hasattr(self, "coef_") else None
+        solution = fitting.fit_blocks(blocks, classes, params, warm)
+        for stale in ("covariance_", "fit_statistics_", "feature_names_", "formula_", "metadata_",
+                      "model_file_"):
+            self.__dict__.pop(stale, None)  # a loaded model's stored record describes the old fit
+        self.classes_ = solution.classes
+        self.coef_, self.intercept_ = solution.coef, solution.intercept
+        result = solution.result
+        self.l1_penalty_ = solution.penalty
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.history_ = result.history.as_dict()
@@ -307,130 +203,169 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.solver_result_ = result
         from logitfit.inference.results import Retained
 
-        self._retained = Retained(objective)  # for lazy inference; dropped by pickle
+        self._retained = Retained(solution.objective)  # for lazy inference; dropped by pickle
+        found, separated = fitting.fit_warning(solution, params,
+                                               getattr(self, "feature_names_in_", None))
+        if separated:
+            self.converged_ = False
+        if found is not None:
+            warnings.warn(found, stacklevel=3)
+        return self
 
-    def _check_convergence(self, objective: LogisticObjective, result: SolverResult) -> None:
-        penalised = objective.alpha > 0 or (
-            self.penalty in ("l1", "elasticnet") and float(self.alpha) > 0
-        )
-        if not penalised and self.penalty != "firth":
-            from logitfit.inference.separation import separation_warning
-
-            # Complete separation by the fitted predictor (any row source held
-            # in memory), then the LP check that names variables (logitfit.inference.separation).
-            found = separation_warning(self, objective.blocks, result)
-            if found is not None:
-                self.converged_ = False
-                warnings.warn(found, stacklevel=3)
-                return
-        if not result.converged:
-            warnings.warn(
-                ConvergenceWarning(
-                    f"solver {result.solver!r} stopped before convergence: max|grad J| = "
-                    f"{result.grad_norm:.3g} > tol = {self.tol:.3g} after {result.n_iter} "
-                    f"iterations ({result.message}). Try, in this order: standardise the "
-                    "features; solver='newton' (few features) or 'lbfgs'; add a penalty "
-                    "(penalty='l2'); raise max_iter; or loosen tol if this precision is enough."
-                ),
-                stacklevel=3,
-            )
-
-    def _separates_training_data(self, blocks: Blocks, Z: np.ndarray | None = None) -> bool:
-        """True when the fitted predictor classifies every weighted row correctly with margin.
-
-        Then scaling the coefficients up lowers the loss without end, so no
-        finite maximum-likelihood estimate exists (complete separation).
-        ``Z``: the fitted linear predictor on ``blocks.X`` when already computed.
-        """
-        if not isinstance(blocks, InMemoryBlocks):
-            return False
-        if Z is None:
-            Z = self._decision(blocks.X)
-        keep = blocks.sw > 0
-        if Z.ndim == 1:
-            sign = np.where(blocks.y[keep] > 0.5, 1.0, -1.0)
-            return bool(np.all(sign * Z[keep] > 0))
-        Zk = Z[keep]
-        yk = blocks.y[keep]
-        rows = np.arange(len(yk))
-        true = Zk[rows, yk].copy()
-        Zk[rows, yk] = -np.inf
-        return bool(np.all(true > Zk.max(axis=1)))
+    def _pack_coef(self, objective: LogisticObjective) -> np.ndarray | None:
+        return fitting.pack_coef(objective, self.coef_, self.intercept_)
 
     # -------------------------------------------------------------- predict
 
+    def _model(self) -> FittedModel:
+        """The fitted model that predicts (built from ``coef_``, ``intercept_``, ``classes_``)."""
+        return FittedModel(self.coef_, self.intercept_, self.classes_,
+                           params={"fit_intercept": bool(self.fit_intercept)})
+
     def _decision(self, X: Any) -> np.ndarray:
-        return _numerics.linear_predictor(X, self.coef_, self.intercept_)
+        return self._model().decision_function(X)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "decision_function")
         check_is_fitted(self)
-        encoder = getattr(self, "formula_encoder_", None)
-        if encoder is not None:  # fitted from a formula / categorical columns: encode the same way
-            X = encoder.transform(X)
-        return self._decision(validate_predict(self, X))
+        design = encode_for_predict(self, X)  # a table through the fit's encoder
+        return self._decision(validate_predict(self, X) if design is None else design)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict_proba")
-        return _numerics.class_probabilities(self.decision_function(X))
+        check_is_fitted(self)
+        design = encode_for_predict(self, X)
+        return self._model().predict_proba(validate_predict(self, X) if design is None else design)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log class probabilities, computed stably (no log of a rounded probability)."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict_log_proba")
-        Z = self.decision_function(X)
-        if Z.ndim == 1:
-            return np.column_stack([_numerics.log_sigmoid(-Z), _numerics.log_sigmoid(Z)])
-        return Z - _numerics.logsumexp(Z)[:, None]
+        return log_proba_from_scores(self.decision_function(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most probable class label for each row."""
+        """Most probable class label for each row (two classes: ``p_1 > 0.5``)."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
             return _dask_predict(self, X, "predict")
-        Z = self.decision_function(X)
-        idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
-        return self.classes_[idx]
+        check_is_fitted(self)
+        return self._model().labels(self.predict_proba(X))
 
-    def save(self, path: Any, **kwargs: Any) -> None:
-        """Write a versioned JSON model file atomically (:func:`logitfit.io.model_file.save`); no pickle."""
-        from logitfit.io.model_file import save
+    # ------------------------------------------------------------ model files
 
-        save(self, path, **kwargs)
+    def to_fitted(self, *, encoder: Any = None, covariance: Any = None, metadata: Any = None,
+                  formula: str | None = None, inference: bool = True) -> FittedModel:
+        """This fit as a :class:`~logitfit.model.fitted.FittedModel` (what model files hold).
+
+        ``inference``: compute the nonrobust covariance and the log-likelihoods
+        (one Hessian on the training rows) unless given, so that ``summary()``
+        works after :func:`~logitfit.estimators.loading.load`. Skipped for L1
+        fits, when the information is singular, and over
+        :data:`COVARIANCE_MAX_PARAMS` parameters.
+        """
+        check_is_fitted(self)
+        encoder = encoder if encoder is not None else getattr(self, "encoder_", None)
+        names = getattr(self, "feature_names_in_", None)
+        record = FitRecord(n_iter=getattr(self, "n_iter_", None),
+                           converged=getattr(self, "converged_", None),
+                           solver=getattr(self, "solver_", None),
+                           objective=getattr(self, "objective_", None),
+                           history=dict(getattr(self, "history_", None) or {}))
+        stats = getattr(self, "fit_statistics_", None)
+        if covariance is None:
+            covariance = getattr(self, "covariance_", None)
+            if covariance is None and inference:
+                covariance, stats = self._inference_record()
+        if formula is None:
+            formula = getattr(self, "formula_", None) or (
+                encoder.formula if getattr(encoder, "kind", None) == "formula" else None)
+        meta = {**(getattr(self, "metadata_", None) or {}), **(metadata or {})}
+        return FittedModel(
+            self.coef_, self.intercept_, self.classes_,
+            feature_names=[str(n) for n in names] if names is not None else (
+                list(encoder.feature_names) if encoder is not None else None),
+            encoder=encoder, covariance=covariance, fit=record,
+            params=self.get_params(deep=False), statistics=stats, formula=formula,
+            metadata=meta, names_from_fit=names is not None)
+
+    def _inference_record(self) -> tuple[np.ndarray | None, FitStatistics | None]:
+        """(nonrobust covariance of theta, fit statistics), or (None, None) when unavailable."""
+        retained = getattr(self, "_retained", None)
+        if retained is None or retained.objective is None or self.penalty in ("l1", "elasticnet"):
+            return None, None
+        inf = self._inference(0)
+        if inf.k_params > COVARIANCE_MAX_PARAMS:
+            return None, None
+        try:
+            cov = np.asarray(inf.cov_params(), dtype=np.float64)
+            stats = FitStatistics(nobs=float(inf.nobs), llf=float(inf.llf), llnull=float(inf.llnull))
+        except (ValueError, np.linalg.LinAlgError):  # singular information: no covariance
+            return None, None
+        if cov.shape != (inf.k_params,) * 2 or not np.all(np.isfinite(cov)):
+            return None, None
+        return cov, stats
+
+    def save(self, path: Any, *, key: bytes | str | None = None, **kwargs: Any) -> None:
+        """Write a model file atomically (:func:`logitfit.io.model_file.save_model`); no pickle.
+
+        ``key`` signs it (HMAC-SHA256); ``kwargs`` go to :meth:`to_fitted`.
+        """
+        from logitfit.io.model_file import save_model
+
+        save_model(self.to_fitted(**kwargs), path, key=key)
+
+    @classmethod
+    def from_fitted(cls, model: FittedModel) -> LogisticRegression:
+        """The estimator of a :class:`FittedModel` (its params, coefficients and records).
+
+        Raises ``ValueError`` naming a parameter this estimator does not have or
+        one out of its range.
+        """
+        known = cls().get_params(deep=False)
+        unknown = sorted(set(model.params) - set(known))
+        if unknown:
+            raise fitting.ParamError(unknown[0], f"{unknown[0]} is not a parameter of {cls.__name__}")
+        fitting.check_params(model.params, model.n_features)
+        est = cls(**model.params)
+        est.coef_, est.intercept_, est.classes_ = model.coef, model.intercept, model.classes
+        est.n_features_in_ = model.n_features
+        if model.names_from_fit:
+            est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
+        fit = model.fit
+        est.n_iter_, est.converged_, est.history_ = fit.n_iter, fit.converged, dict(fit.history)
+        if fit.solver is not None:
+            est.solver_ = fit.solver
+        if fit.objective is not None:
+            est.objective_ = fit.objective
+        est.encoder_ = model.encoder
+        est.covariance_ = model.covariance
+        est.fit_statistics_ = model.statistics
+        est.feature_names_ = model.feature_names or [f"x{j}" for j in range(model.n_features)]
+        est.formula_ = model.formula
+        est.metadata_ = model.metadata
+        est.model_file_ = model.source
+        return est
 
     # ------------------------------------------- formulas and categoricals
-
-    def _encode_categoricals(self, X: Any) -> Any:
-        """Treatment-code string/categorical DataFrame columns (logitfit.data.formula); else X as is."""
-        self.__dict__.pop("formula_encoder_", None)
-        if not hasattr(X, "iloc"):
-            return X
-        from logitfit.data.formula import FormulaEncoder, has_non_numeric_columns
-
-        if not has_non_numeric_columns(X):
-            return X
-        encoder = FormulaEncoder.for_frame(X)
-        self.formula_encoder_ = encoder
-        return encoder.transform(X)
 
     @classmethod
     def from_formula(cls, formula: str, data: Any, sample_weight: Any = None, **params: Any) -> LogisticRegression:
         """Fit ``"y ~ x1 + x2 + C(g)"`` on a DataFrame (formulaic); predict from raw frames.
 
         The formula's intercept sets ``fit_intercept``; categorical terms are
-        treatment coded with named levels (``g[T.b]``); new data are encoded by
-        the same rules and an unseen level is an error (see :mod:`logitfit.data.formula`).
+        treatment coded with named levels (``g[T.b]``, ``C(g)[T.b]`` for ``C(g)``); new
+        data are encoded by the same rules and an unseen level is an error naming the row
+        and column (see :mod:`logitfit.data.formula`).
         """
         from logitfit.data.formula import FormulaEncoder
 
         encoder, X, y = FormulaEncoder.from_formula(formula, data)
         model = cls(fit_intercept=encoder.has_intercept, **params)
-        model.fit(X, y, sample_weight=sample_weight)
-        model.formula_encoder_ = encoder
-        return model
+        model._check_params()
+        return model._fit_encoded(X, y, sample_weight, encoder)
 
     # ------------------------------------------------------------ inference
 
@@ -440,6 +375,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         from logitfit.inference.results import Inference
 
         retained = getattr(self, "_retained", None)
+        if retained is None and getattr(self, "fit_statistics_", None) is not None:
+            from logitfit.estimators.stored import StoredInference
+
+            return StoredInference(self, self.to_fitted(inference=False), ref_class)
         cache = retained.__dict__.setdefault("cache", {}) if retained is not None else {}
         if ref_class not in cache:
             cache[ref_class] = Inference(self, ref_class)

@@ -1,78 +1,71 @@
-"""Model files: versioned JSON, written atomically, read back bit-identical, never executed.
+"""Model files: a :class:`~logitfit.model.fitted.FittedModel` as versioned JSON, never executed.
 
 A model file is one JSON object (format ``logitfit.model``, version
-:data:`FORMAT_VERSION`) holding everything a fitted
-:class:`~logitfit.LogisticRegression` needs to predict and to be described:
+:data:`FORMAT_VERSION`) holding everything a fitted model needs to predict and
+to be described:
 
 * ``classes`` with their numpy dtype, ``features`` (design column names),
-  ``encoding`` (how data-file columns become design columns, see
-  :class:`logitfit.data.columns.Encoder`; for a formula model the formula, the
-  types and training levels of its variables and the state of its stateful
-  transforms, see :class:`logitfit.data.formula_file.FormulaEncoding`) and
-  ``formula`` when one was used;
-* ``coef`` (shape ``(1, p)`` binary or ``(K, p)``) and ``intercept``;
-  floats are written with Python's ``repr`` (the shortest string that reads
-  back to the same double, at most 17 significant digits), so a loaded
-  model's coefficients, and therefore its predictions, are bit-identical;
-* ``params`` (penalty, alpha, solver, ...), the ``fit`` record
-  (iterations, converged, history) and ``covariance`` when it was computed;
+  ``encoding`` (how data-file columns become design columns: plain columns,
+  LIBSVM, or a formula with the types and training levels of its variables and
+  the state of its stateful transforms) and ``formula`` when one was used;
+* ``coef`` (shape ``(1, p)`` binary or ``(K, p)``) and ``intercept``; floats
+  are written with Python's ``repr`` (the shortest string that reads back to
+  the same double), so a loaded model's predictions are bit-identical;
+* ``params``: every constructor parameter of the estimator (``get_params``),
+  as tagged JSON (arrays, typed dict keys and non-finite numbers kept; a
+  callable is code and is stored as null);
+* the ``fit`` record (iterations, converged, solver, objective, history),
+  ``covariance`` (nonrobust, of ``theta``, see
+  :meth:`FittedModel.contrasts`) and ``statistics`` (observations,
+  log-likelihoods) when computed, so ``summary()`` works after loading;
 * ``training`` metadata (data file, target, rows, held-out metrics);
-* ``checksum``: SHA-256 of the canonical JSON of everything else, so a
-  truncated, corrupted or hand-edited file is refused with a clear
-  :class:`ModelFileError` instead of silently predicting something else.
+* ``signature`` (optional): HMAC-SHA256 with a secret key over the canonical
+  JSON of every other field but ``checksum``;
+* ``checksum``: SHA-256 of the canonical JSON of everything else.
 
-Files are written to a temporary file in the destination directory, flushed,
-fsync'ed and moved into place with :func:`os.replace`: a reader never sees a
-half-written model, and a failed write leaves the old file untouched. No
-pickle, no code: loading only parses JSON and checks every field.
+The checksum catches accidents (truncation, a flipped byte, a careless edit);
+anyone can recompute it, so it does not stop tampering. A signature does:
+only a holder of the key can make one that :func:`load_model` with ``key=``
+accepts. Loading parses JSON and checks every field's type, shape and range;
+no pickle, no code (a stored formula passes :mod:`logitfit.data.formula_reader`).
+Versions 1 and 2 still load.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import hmac
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
+import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SavedModel", "atomic_write", "load",
-           "load_predictor", "save"]
+from logitfit._version import __version__
+from logitfit.io.atomic import atomic_path, atomic_write
+from logitfit.model.fitted import FieldError, FitRecord, FitStatistics, FittedModel
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SIGNATURE_ALGORITHM", "atomic_path",
+           "atomic_write", "load_model", "read_document", "save_model", "to_document"]
 
 FORMAT = "logitfit.model"
-FORMAT_VERSION = 2
-#: Files without a formula encoding are written as version 1, which older
-#: readers load; version 2 added ``encoding.kind == "formula"``.
-_PLAIN_VERSION = 1
-
-#: Constructor parameters that a model file may store (JSON scalars only).
-_PARAM_TYPES: dict[str, tuple[type, ...]] = {
-    "penalty": (str, type(None)),
-    "alpha": (int, float),
-    "l1_ratio": (int, float, type(None)),
-    "fit_intercept": (bool,),
-    "solver": (str,),
-    "tol": (int, float),
-    "max_iter": (int, type(None)),
-    "class_weight": (str, dict, type(None)),
-    "warm_start": (bool,),
-    "random_state": (int, type(None)),
-    "verbose": (int, bool),
-    "learning_rate": (int, float, type(None)),
-    "batch_size": (int,),
-    "sgd_method": (str,),
-    "n_threads": (int, type(None)),
-}
+FORMAT_VERSION = 3
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
+#: Bounds on what a file may declare, checked before anything is allocated.
+MAX_FILE_BYTES = 1 << 30
+MAX_CLASSES = 100_000
+MAX_TEXT = 100_000
+MAX_HISTORY = 10_000_000
+#: Class dtypes a file may name: bool, integers, floats, bounded unicode, object (strings).
+_CLASS_DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248]|U\d{1,5}|O)")
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be used: missing, truncated, corrupted, edited or too new."""
+    """A model file that cannot be used: missing, truncated, corrupted, edited, unsigned or too new."""
 
     def __init__(self, path: str | os.PathLike, message: str) -> None:
         self.path = str(path)
@@ -80,93 +73,7 @@ class ModelFileError(ValueError):
 
 
 # --------------------------------------------------------------------------
-# atomic writes
-# --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path``; on success fsync and ``os.replace`` it.
-
-    If the block raises, the temporary file is removed and ``path`` is left as
-    it was (absent, or the previous version): never a partial file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Destination.
-    mode : {"w", "wb"}
-    **kwargs
-        Passed to :func:`open` (e.g. ``encoding``, ``newline``).
-
-    Yields
-    ------
-    file object
-        Also has ``.tmp_path`` (str), for writers that need a file name.
-    """
-    dest = Path(path)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.chmod(tmp, _default_mode())
-        with os.fdopen(fd, mode, **kwargs) as f:
-            try:
-                f.tmp_path = tmp  # type: ignore[attr-defined]
-            except AttributeError:  # pragma: no cover - some file types refuse attributes
-                pass
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[str]:
-    """Like :func:`atomic_write` for writers that open the file themselves.
-
-    Yields a temporary path in the destination directory; after the block the
-    file there is fsync'ed and moved to ``path`` (or removed on error).
-    """
-    dest = Path(path)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        os.chmod(tmp, _default_mode())
-        yield tmp
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _default_mode() -> int:
-    """Permissions of a new file under the current umask (mkstemp would give 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every OS/file system allows it
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-
-
-# --------------------------------------------------------------------------
-# encoding values
+# values to JSON
 # --------------------------------------------------------------------------
 
 
@@ -200,6 +107,39 @@ def _classes(classes: np.ndarray) -> dict[str, Any]:
     return {"dtype": classes.dtype.str if kind != "O" else "object", "values": values}
 
 
+def _jsonable(v: Any) -> Any:
+    """Metadata to JSON: numpy scalars/arrays to Python, floats kept exact."""
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return _float(v)
+    if v is None or isinstance(v, str):
+        return v
+    return str(v)
+
+
+def _param(name: str, v: Any) -> Any:
+    """One constructor parameter as tagged JSON (:func:`logitfit.data.formula_file.encode_state`)."""
+    from logitfit.data.formula_file import encode_state
+
+    if isinstance(v, (np.dtype, type)):
+        return {"numpy_dtype": np.dtype(v).name}
+    if callable(v):
+        return None  # a callable is code: not stored
+    try:
+        return encode_state(v)
+    except TypeError:
+        raise TypeError(f"parameter {name}={v!r} cannot be stored in a model file") from None
+
+
 def _canonical(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False,
                       ensure_ascii=True).encode("ascii")
@@ -224,23 +164,18 @@ def _checksum(doc: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
-def _jsonable(v: Any) -> Any:
-    """Metadata to JSON: numpy scalars/arrays to Python, floats kept exact."""
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return _float(v)
-    if v is None or isinstance(v, str):
-        return v
-    return str(v)
+def _key_bytes(key: bytes | str) -> bytes:
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not isinstance(key, (bytes, bytearray, memoryview)) or not bytes(key):
+        raise ValueError("a signing key must be non-empty bytes (or text)")
+    return bytes(key)
+
+
+def _signature(doc: dict[str, Any], key: bytes | str) -> str:
+    """HMAC-SHA256 of the canonical JSON of every field but ``checksum`` and ``signature``."""
+    body = {k: v for k, v in doc.items() if k not in ("checksum", "signature")}
+    return hmac.new(_key_bytes(key), _canonical(body), hashlib.sha256).hexdigest()
 
 
 # --------------------------------------------------------------------------
@@ -248,107 +183,62 @@ def _jsonable(v: Any) -> Any:
 # --------------------------------------------------------------------------
 
 
-def to_dict(
-    model: Any,
-    *,
-    encoder: Any = None,
-    covariance: np.ndarray | None = None,
-    metadata: dict[str, Any] | None = None,
-    formula: str | None = None,
-) -> dict[str, Any]:
-    """The model-file document of a fitted estimator (see :func:`save`)."""
-    import logitfit
-
-    if not hasattr(model, "coef_"):
-        raise ValueError("the model is not fitted: call fit() before saving")
-    coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
-    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
-    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-        raise ValueError("the model has non-finite coefficients; refusing to save it")
-    encoder = encoder if encoder is not None else getattr(model, "encoder_", None)
-    if encoder is None and getattr(model, "formula_encoder_", None) is not None:
-        from logitfit.data.formula_file import FormulaEncoding
-
-        encoder = FormulaEncoding(model.formula_encoder_)
-    is_formula = getattr(encoder, "kind", None) == "formula"
-    if formula is None and is_formula:
-        formula = encoder.formula
-    names = getattr(model, "feature_names_in_", None)
-    if names is None and encoder is not None:
-        names = encoder.feature_names
-    if covariance is None:
-        covariance = getattr(model, "covariance_", None)
-    params = {k: _jsonable(v) for k, v in model.get_params(deep=False).items()
-              if k in _PARAM_TYPES}
-    history = getattr(model, "history_", None) or {}
-    prior = dict(getattr(model, "metadata_", None) or {})
-    prior.update(metadata or {})
+def to_document(model: FittedModel, *, key: bytes | str | None = None,
+                estimator: str = "LogisticRegression") -> dict[str, Any]:
+    """The model-file document of a fitted model (see :func:`save_model`)."""
+    enc = model.encoder
+    fit = model.fit
+    stats = model.statistics
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION if is_formula else _PLAIN_VERSION,
-        "logitfit_version": logitfit.__version__,
+        "format_version": FORMAT_VERSION,
+        "logitfit_version": __version__,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "estimator": type(model).__name__,
-        "params": params,
-        "classes": _classes(model.classes_),
+        "estimator": estimator,
+        "params": {str(k): _param(k, v) for k, v in model.params.items()},
+        "classes": _classes(model.classes),
         "features": {
-            "names": [str(n) for n in names] if names is not None else None,
-            "n_features": int(coef.shape[1]),
-            "names_from_fit": getattr(model, "feature_names_in_", None) is not None,
+            "names": model.feature_names,
+            "n_features": model.n_features,
+            "names_from_fit": model.names_from_fit,
         },
-        "encoding": encoder.to_dict() if encoder is not None else None,
-        "formula": formula if formula is not None else getattr(model, "formula_", None),
-        "coef": _matrix(coef),
-        "intercept": [_float(v) for v in intercept],
+        "encoding": enc.to_dict() if enc is not None else None,
+        "formula": model.formula,
+        "coef": _matrix(model.coef),
+        "intercept": [_float(v) for v in model.intercept],
         "fit": {
-            "n_iter": _jsonable(getattr(model, "n_iter_", None)),
-            "converged": _jsonable(getattr(model, "converged_", None)),
-            "history": {k: _jsonable(list(v)) for k, v in history.items()},
-            "solver": _jsonable(getattr(model, "solver_", None)),
-            "objective": _jsonable(getattr(model, "objective_", None)),
+            "n_iter": _jsonable(fit.n_iter),
+            "converged": _jsonable(fit.converged),
+            "history": {k: _jsonable(list(v)) for k, v in fit.history.items()},
+            "solver": fit.solver,
+            "objective": _jsonable(fit.objective),
         },
-        "covariance": _matrix(covariance) if covariance is not None else None,
-        "training": _jsonable(prior),
+        "covariance": _matrix(model.covariance) if model.covariance is not None else None,
+        "statistics": None if stats is None else {
+            "nobs": _float(stats.nobs), "llf": _float(stats.llf), "llnull": _float(stats.llnull)},
+        "training": _jsonable(model.metadata),
     }
+    if key is not None:
+        doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": _signature(doc, key)}
     doc["checksum"] = _checksum(doc)
     return doc
 
 
-def save(
-    model: Any,
-    path: str | os.PathLike,
-    *,
-    encoder: Any = None,
-    covariance: np.ndarray | None = None,
-    metadata: dict[str, Any] | None = None,
-    formula: str | None = None,
-) -> None:
-    """Write a fitted model to ``path`` as a versioned JSON model file, atomically.
+def save_model(model: FittedModel, path: str | os.PathLike, *, key: bytes | str | None = None,
+               estimator: str = "LogisticRegression") -> None:
+    """Write ``model`` to ``path`` as a model file, atomically (temp file, fsync, ``os.replace``).
 
     Parameters
     ----------
-    model : LogisticRegression
-        Fitted (has ``coef_``, ``intercept_``, ``classes_``).
+    model : FittedModel
     path : str or path-like
-        Destination; replaced atomically (temp file, fsync, ``os.replace``).
-    encoder : logitfit.data.columns.Encoder, optional
-        How data-file columns become design columns; default ``model.encoder_``.
-    covariance : ndarray, shape (q, q), optional
-        Covariance of the parameters (coefficients then intercepts, in the
-        estimator's order); default ``model.covariance_`` when present.
-    metadata : dict, optional
-        Training metadata (JSON-able): data file, target, metrics, ...
-    formula : str, optional
-        The model formula, when one was used.
-
-    Examples
-    --------
-    >>> save(model, "model.json")            # doctest: +SKIP
-    >>> load("model.json").predict_proba(X)  # doctest: +SKIP
+    key : bytes or str, optional
+        Sign the file with HMAC-SHA256 under this secret key; :func:`load_model`
+        with the same key then refuses an unsigned or changed file.
+    estimator : str
+        The estimator class the file rebuilds on ``logitfit.load``.
     """
-    doc = to_dict(model, encoder=encoder, covariance=covariance, metadata=metadata,
-                  formula=formula)
-    text = _pretty(doc) + "\n"
+    text = _pretty(to_document(model, key=key, estimator=estimator)) + "\n"
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)
 
@@ -377,6 +267,8 @@ class _Check:
             raise self.fail(field, f"must be {_names(types)}, not a boolean")
         if not isinstance(v, types):
             raise self.fail(field, f"must be {_names(types)}, not {type(v).__name__}")
+        if isinstance(v, str) and len(v) > MAX_TEXT:
+            raise self.fail(field, f"is longer than {MAX_TEXT} characters")
         return v
 
     def number(self, v: Any, field: str) -> float:
@@ -384,21 +276,35 @@ class _Check:
             raise self.fail(field, "must hold numbers")
         if isinstance(v, str):
             if v not in ("NaN", "Infinity", "-Infinity"):
-                raise self.fail(field, f"holds a string {v!r} where a number belongs")
+                raise self.fail(field, f"holds a string {v[:40]!r} where a number belongs")
             return float(v.replace("Infinity", "inf"))
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            raise self.fail(field, "holds a number too large for a double") from None
 
-    def matrix(self, v: Any, field: str, shape: tuple[int | None, int | None]) -> np.ndarray:
+    def optional_number(self, d: dict, key: str, where: str) -> float | None:
+        v = d.get(key)
+        return None if v is None else self.number(v, where + key)
+
+    def numbers(self, v: Any, field: str, length: int | None = None) -> np.ndarray:
+        if not isinstance(v, list):
+            raise self.fail(field, "must be a list of numbers")
+        if length is not None and len(v) != length:
+            raise self.fail(field, f"must have {length} entries, has {len(v)}")
+        return np.array([self.number(x, field) for x in v], dtype=np.float64)
+
+    def matrix(self, v: Any, field: str, shape: tuple[int, int]) -> np.ndarray:
+        rows, cols = shape
         if not isinstance(v, list) or not all(isinstance(r, list) for r in v):
             raise self.fail(field, "must be a list of rows")
-        rows, cols = shape
-        if rows is not None and len(v) != rows:
+        if len(v) != rows:
             raise self.fail(field, f"must have {rows} rows, has {len(v)}")
         for r in v:
-            if cols is not None and len(r) != cols:
+            if len(r) != cols:
                 raise self.fail(field, f"rows must have {cols} entries, one has {len(r)}")
-        out = np.array([[self.number(x, field) for x in r] for r in v], dtype=np.float64)
-        return out.reshape(len(v), cols if cols is not None else (len(v[0]) if v else 0))
+        return np.array([[self.number(x, field) for x in r] for r in v],
+                        dtype=np.float64).reshape(rows, cols)
 
 
 def _names(types: tuple[type, ...]) -> str:
@@ -407,22 +313,18 @@ def _names(types: tuple[type, ...]) -> str:
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
-def read_document(path: str | os.PathLike, *, verify: bool = True) -> dict[str, Any]:
-    """Parse and check the outer structure of a model file; return the JSON object.
-
-    Raises
-    ------
-    ModelFileError
-        Missing file, invalid JSON (truncated?), not a logitfit model file, a
-        newer format version, or (when ``verify``) a checksum mismatch.
-    """
-    spath = str(path)
+def _parse(spath: str) -> Any:
     try:
+        if os.path.getsize(spath) > MAX_FILE_BYTES:
+            raise ModelFileError(spath, f"is larger than {MAX_FILE_BYTES >> 20} MiB: not a "
+                                 "model file logitfit wrote")
         raw = Path(spath).read_bytes()
     except FileNotFoundError:
         raise ModelFileError(spath, "no such model file") from None
     except IsADirectoryError:
         raise ModelFileError(spath, "is a directory, not a model file") from None
+    except OSError as err:
+        raise ModelFileError(spath, f"cannot be read: {err.strerror or err}") from None
     if not raw.strip():
         raise ModelFileError(spath, "the model file is empty")
     try:
@@ -431,7 +333,7 @@ def read_document(path: str | os.PathLike, *, verify: bool = True) -> dict[str, 
         raise ModelFileError(spath, f"not a logitfit model file: not UTF-8 text (byte "
                              f"{err.start}); corrupted?") from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         hint = " (the file looks truncated)" if not text.rstrip().endswith("}") else \
             " (corrupted or hand-edited?)"
@@ -441,216 +343,240 @@ def read_document(path: str | os.PathLike, *, verify: bool = True) -> dict[str, 
         raise ModelFileError(spath, f"not valid JSON: {err}") from None
     except RecursionError:
         raise ModelFileError(spath, "not a logitfit model file: JSON nested too deeply") from None
+
+
+def read_document(path: str | os.PathLike, *, verify: bool = True,
+                  key: bytes | str | None = None) -> dict[str, Any]:
+    """Parse a model file, check its outer structure, checksum and signature; return the JSON.
+
+    Raises
+    ------
+    ModelFileError
+        Missing file, invalid JSON (truncated?), not a logitfit model file, a
+        newer format version, (when ``verify``) a checksum mismatch, or (with
+        ``key``) an unsigned file or a signature that does not match.
+    """
+    spath = str(path)
+    doc = _parse(spath)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(spath, f"not a logitfit model file (no \"format\": \"{FORMAT}\")")
     version = doc.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError(spath, "field 'format_version' must be a positive integer")
     if version > FORMAT_VERSION:
-        import logitfit
-
         raise ModelFileError(
             spath,
-            f"written by a newer logitfit ({doc.get('logitfit_version', '?')}, model format "
-            f"version {version}); this logitfit {logitfit.__version__} reads format version "
+            f"written by a newer logitfit ({str(doc.get('logitfit_version', '?'))[:40]}, model "
+            f"format version {version}); this logitfit {__version__} reads format version "
             f"{FORMAT_VERSION} and older: upgrade logitfit to load it",
         )
     if verify:
         stored = doc.get("checksum")
         if not isinstance(stored, str):
             raise ModelFileError(spath, "field 'checksum' is missing (hand-edited file?)")
-        if stored != _checksum(doc):
+        if not hmac.compare_digest(stored, _checksum(doc)):
             raise ModelFileError(
                 spath,
                 "checksum mismatch: the file changed after logitfit wrote it (hand-edited or "
                 "corrupted). Refit and save again, or pass verify=False to load it anyway",
             )
+    if key is not None:
+        _verify_signature(spath, doc, key)
     return doc
+
+
+def _verify_signature(spath: str, doc: dict[str, Any], key: bytes | str) -> None:
+    sig = doc.get("signature")
+    if sig is None:
+        raise ModelFileError(spath, "is not signed, and a key was given to verify it: refusing "
+                             "an unsigned model file (save it again with the key to sign it)")
+    if (not isinstance(sig, dict) or sig.get("algorithm") != SIGNATURE_ALGORITHM
+            or not isinstance(sig.get("value"), str)):
+        raise ModelFileError(spath, f"field 'signature' must be an {SIGNATURE_ALGORITHM} "
+                             "signature (algorithm and value)")
+    if not hmac.compare_digest(sig["value"], _signature(doc, key)):
+        raise ModelFileError(spath, "signature does not match: the file was changed after it "
+                             "was signed, or it was signed with another key; refusing it")
 
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in a model file")
 
 
-def load(path: str | os.PathLike, *, verify: bool = True) -> Any:
-    """Read a model file written by :func:`save` and return the fitted estimator.
+def load_model(path: str | os.PathLike, *, verify: bool = True,
+               key: bytes | str | None = None) -> FittedModel:
+    """Read a model file and return its :class:`~logitfit.model.fitted.FittedModel`.
 
     Parameters
     ----------
     path : str or path-like
     verify : bool, default True
-        Check the SHA-256 checksum; ``False`` accepts a deliberately edited file
-        (every field is still validated).
+        Check the SHA-256 checksum; ``False`` accepts a deliberately edited
+        file (every field is still validated; a signature is still checked).
+    key : bytes or str, optional
+        Require an HMAC-SHA256 signature made with this key.
 
     Returns
     -------
-    LogisticRegression
-        Fitted: ``coef_``, ``intercept_``, ``classes_``, ``n_features_in_``,
-        ``feature_names_in_`` (when fitted with names), ``n_iter_``,
-        ``converged_``, ``history_``; plus ``encoder_`` (a
-        :class:`~logitfit.data.columns.Encoder`, a
-        :class:`~logitfit.data.formula_file.FormulaEncoding` or None),
-        ``formula_encoder_`` for a formula model (so it predicts from raw data
-        frames), ``covariance_`` (or None), ``feature_names_`` (design column
-        names), ``formula_`` and ``metadata_`` (the ``training`` record). Its
-        predictions are bit-identical to the saved model's.
+    FittedModel
+        With ``source`` set to ``{"path", "format_version", "logitfit_version",
+        "created_utc", "signed"}``. Its predictions are bit-identical to the
+        saved model's. Needs neither scikit-learn nor pandas.
 
     Raises
     ------
     ModelFileError
-        A missing, truncated, corrupted, hand-edited or newer-version file.
+        A missing, truncated, corrupted, hand-edited, unsigned (with ``key``)
+        or newer-version file, naming the field at fault.
     """
-    return _load(str(path), verify, estimator=True)
-
-
-class SavedModel:
-    """The fitted state of a model file without the estimator (what :func:`load_predictor` gives).
-
-    Attributes as :func:`load` sets them (``coef_``, ``intercept_``,
-    ``classes_``, ``encoder_``, ``feature_names_``, ``metadata_``,
-    ``model_file_``, ...) plus ``params`` (the stored constructor parameters).
-    Reading it needs neither scikit-learn nor pandas: ``logitfit predict``
-    uses it to keep its memory small.
-    """
-
-    def __init__(self, params: dict[str, Any]) -> None:
-        self.params = dict(params)
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        return dict(self.params)
-
-
-def load_predictor(path: str | os.PathLike, *, verify: bool = True) -> SavedModel:
-    """Like :func:`load`, but a :class:`SavedModel` (same checks, no estimator import).
-
-    Probabilities follow from ``coef_`` and ``intercept_`` as
-    :meth:`LogisticRegression.predict_proba` computes them; a formula model's
-    ``encoder_.transform`` gives its design matrix.
-    """
-    return _load(str(path), verify, estimator=False)
-
-
-def _load(spath: str, verify: bool, *, estimator: bool) -> Any:
-    doc = read_document(spath, verify=verify)
+    spath = str(path)
+    doc = read_document(spath, verify=verify, key=key)
     c = _Check(spath)
     est_name = c.get(doc, "estimator", (str,))
     if est_name != "LogisticRegression":
-        raise c.fail("estimator", f"names an unknown estimator {est_name!r}")
-    params = c.get(doc, "params", (dict,))
-    for k, v in params.items():
-        if k not in _PARAM_TYPES:
-            raise c.fail(f"params.{k}", "is not a parameter logitfit knows")
-        if isinstance(v, bool) and bool not in _PARAM_TYPES[k] and int in _PARAM_TYPES[k]:
-            raise c.fail(f"params.{k}", "must not be a boolean")
-        if not isinstance(v, _PARAM_TYPES[k]):
-            raise c.fail(f"params.{k}", f"must be {_names(_PARAM_TYPES[k])}")
-    if estimator:
-        from logitfit.estimators.logistic import LogisticRegression
-
-        known = LogisticRegression().get_params(deep=False)
-        model = LogisticRegression(**{k: v for k, v in params.items() if k in known})
-    else:
-        model = SavedModel(params)
-
-    classes_doc = c.get(doc, "classes", (dict,))
-    classes = _load_classes(c, classes_doc)
+        raise c.fail("estimator", f"names an unknown estimator {est_name[:40]!r}")
+    version = doc["format_version"]
+    params = _load_params(c, c.get(doc, "params", (dict,)), version)
+    classes = _load_classes(c, c.get(doc, "classes", (dict,)))
     features = c.get(doc, "features", (dict,))
     n_features = c.get(features, "n_features", (int,), "features.")
+    if n_features < 0:
+        raise c.fail("features.n_features", "must not be negative")
     names = c.get(features, "names", (list, type(None)), "features.")
-    if names is not None and (len(names) != n_features or not all(isinstance(n, str) for n in names)):
-        raise c.fail("features.names", f"must be {n_features} strings")
-    n_rows = 1 if len(classes) == 2 else len(classes)
-    coef = c.matrix(c.get(doc, "coef", (list,)), "coef", (n_rows, n_features))
-    if not np.all(np.isfinite(coef)):
-        raise c.fail("coef", "must hold finite numbers")
-    icpt = c.get(doc, "intercept", (list,))
-    if len(icpt) != n_rows:
-        raise c.fail("intercept", f"must have {n_rows} entries, has {len(icpt)}")
-    intercept = np.array([c.number(v, "intercept") for v in icpt], dtype=np.float64)
-    if not np.all(np.isfinite(intercept)):
-        raise c.fail("intercept", "must hold finite numbers")
-
-    encoding = c.get(doc, "encoding", (dict, type(None)))
-    encoder = None
-    if encoding is not None:
-        from logitfit.data.columns import Encoder
-
-        try:
-            if encoding.get("kind") == "formula":
-                from logitfit.data.formula_file import FormulaEncoding
-
-                encoder = FormulaEncoding.from_dict(encoding)
-            else:
-                encoder = Encoder.from_dict(encoding)
-        except (ValueError, TypeError, KeyError, IndexError) as err:
-            raise ModelFileError(spath, f"field 'encoding' is malformed: {err}") from None
-        except RecursionError:
-            raise ModelFileError(spath, "field 'encoding' is nested too deeply") from None
-        if encoder.n_features != n_features:
-            raise c.fail("encoding", f"describes {encoder.n_features} features, the model has "
-                         f"{n_features}")
-    formula = c.get(doc, "formula", (str, type(None)))
+    rows = 1 if len(classes) == 2 else len(classes)
+    coef = c.matrix(c.get(doc, "coef", (list,)), "coef", (rows, n_features))
+    intercept = c.numbers(c.get(doc, "intercept", (list,)), "intercept", rows)
+    encoder = _load_encoding(c, c.get(doc, "encoding", (dict, type(None))))
     fit = c.get(doc, "fit", (dict,))
     cov = c.get(doc, "covariance", (list, type(None)))
-    covariance = c.matrix(cov, "covariance", (len(cov), len(cov))) if cov is not None else None
-    training = c.get(doc, "training", (dict,))
-
-    model.coef_ = coef
-    model.intercept_ = intercept
-    model.classes_ = classes
-    model.n_features_in_ = n_features
-    if names is not None and features.get("names_from_fit") is True:
-        model.feature_names_in_ = np.asarray(names, dtype=object)
-    model.n_iter_ = fit.get("n_iter")
-    model.converged_ = fit.get("converged")
-    history = fit.get("history") or {}
-    if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
-        raise c.fail("fit.history", "must map names to lists")
-    model.history_ = {k: list(v) for k, v in history.items()}
-    if isinstance(fit.get("solver"), str):
-        model.solver_ = fit["solver"]
-    if isinstance(fit.get("objective"), (int, float)) and not isinstance(fit.get("objective"), bool):
-        model.objective_ = float(fit["objective"])
-    model.encoder_ = encoder
-    if estimator and getattr(encoder, "kind", None) == "formula":  # predicts from raw frames
-        model.formula_encoder_ = encoder.encoder
-    model.covariance_ = covariance
-    model.feature_names_ = list(names) if names is not None else [
-        f"x{j}" for j in range(n_features)]
-    model.formula_ = formula
-    model.metadata_ = training
-    model.model_file_ = {
+    stats = c.get(doc, "statistics", (dict, type(None))) if version >= 3 else None
+    try:
+        model = FittedModel(coef, intercept, classes, feature_names=names, encoder=encoder,
+                            params=params, fit=_load_fit(c, fit), formula=c.get(
+                                doc, "formula", (str, type(None))),
+                            metadata=c.get(doc, "training", (dict,)),
+                            names_from_fit=features.get("names_from_fit") is True,
+                            statistics=_load_statistics(c, stats))
+        if cov is not None:  # sized against the model before a number is parsed
+            model.covariance = model._check_covariance(
+                c.matrix(cov, "covariance", (model.n_params, model.n_params)))
+    except FieldError as err:
+        raise c.fail(err.field, err.what) from None
+    model.source = {
         "path": spath,
-        "format_version": doc["format_version"],
-        "logitfit_version": doc.get("logitfit_version"),
-        "created_utc": doc.get("created_utc"),
+        "format_version": version,
+        "logitfit_version": str(doc.get("logitfit_version"))[:40],
+        "created_utc": str(doc.get("created_utc"))[:40],
+        "signed": "signature" in doc,
     }
     return model
+
+
+def _load_params(c: _Check, params: dict, version: int) -> dict[str, Any]:
+    """Constructor parameters: tagged JSON (version 3) or plain scalars and dicts (1 and 2)."""
+    from logitfit.data.formula_file import decode_state
+
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        field = f"params.{k}"
+        if len(k) > 100 or not k.isidentifier():
+            raise c.fail(field, "is not a parameter name")
+        if isinstance(v, dict) and version >= 3 and set(v) == {"numpy_dtype"}:
+            if v["numpy_dtype"] not in ("float32", "float64"):
+                raise c.fail(field, "must name float32 or float64")
+            out[k] = np.dtype(v["numpy_dtype"])
+        elif version >= 3:
+            try:
+                out[k] = decode_state(v)
+            except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError,
+                    AttributeError):
+                raise c.fail(field, "is not a value logitfit writes (tagged JSON)") from None
+        elif isinstance(v, dict):
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values()):
+                raise c.fail(field, "must map labels to numbers")
+            out[k] = dict(v)
+        elif v is None or isinstance(v, (bool, int, float, str)):
+            out[k] = v
+        else:
+            raise c.fail(field, "must be a number, a string, true/false or null")
+    return out
 
 
 def _load_classes(c: _Check, d: dict) -> np.ndarray:
     dtype = c.get(d, "dtype", (str,), "classes.")
     values = c.get(d, "values", (list,), "classes.")
-    if len(values) < 2:
-        raise c.fail("classes.values", "must list at least two classes")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise c.fail("classes.dtype", f"is not a numpy dtype: {dtype!r}") from None
+    if not 2 <= len(values) <= MAX_CLASSES:
+        raise c.fail("classes.values", f"must list at least two classes (at most {MAX_CLASSES})")
+    if dtype != "object" and not _CLASS_DTYPE.fullmatch(dtype):
+        raise c.fail("classes.dtype", f"is not a class dtype logitfit writes: {dtype[:40]!r}")
+    dt = np.dtype(dtype if dtype != "object" else "O")
     kind = dt.kind
     ok = {
         "b": lambda v: isinstance(v, bool),
         "i": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "u": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
         "f": lambda v: isinstance(v, (int, float, str)) and not isinstance(v, bool),
-        "U": lambda v: isinstance(v, str),
-        "O": lambda v: isinstance(v, str),
-    }.get(kind)
-    if ok is None or not all(ok(v) for v in values):
+        "U": lambda v: isinstance(v, str) and len(v) <= dt.itemsize // 4,
+        "O": lambda v: isinstance(v, str) and len(v) <= MAX_TEXT,
+    }[kind]
+    if not all(ok(v) for v in values):
         raise c.fail("classes.values", f"do not match dtype {dtype!r}")
     if kind == "f":
         values = [c.number(v, "classes.values") for v in values]
-    arr = np.array(values, dtype=dt)
+    try:
+        arr = np.array(values, dtype=dt)
+    except (OverflowError, ValueError):
+        raise c.fail("classes.values", f"do not fit dtype {dtype!r}") from None
+    if kind in "iu" and arr.tolist() != values:
+        raise c.fail("classes.values", f"do not fit dtype {dtype!r}")
     if len(set(arr.tolist())) != len(arr):
         raise c.fail("classes.values", "must be distinct")
     return arr
+
+
+def _load_encoding(c: _Check, encoding: dict | None) -> Any:
+    if encoding is None:
+        return None
+    try:
+        if encoding.get("kind") == "formula":
+            from logitfit.data.formula import FormulaEncoder
+
+            return FormulaEncoder.from_dict(encoding)
+        from logitfit.data.columns import ColumnEncoder
+
+        return ColumnEncoder.from_dict(encoding)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as err:
+        raise ModelFileError(c.path, f"field 'encoding' is malformed: {str(err)[:300]}") from None
+    except RecursionError:
+        raise ModelFileError(c.path, "field 'encoding' is nested too deeply") from None
+
+
+def _load_fit(c: _Check, fit: dict) -> FitRecord:
+    history = fit.get("history") or {}
+    if not isinstance(history, dict) or len(history) > 64:
+        raise c.fail("fit.history", "must map at most 64 names to lists")
+    total = sum(len(v) for v in history.values() if isinstance(v, list))
+    if total > MAX_HISTORY:
+        raise c.fail("fit.history", f"holds more than {MAX_HISTORY} entries")
+    hist = {str(k): c.numbers(v, f"fit.history.{k}").tolist() for k, v in history.items()}
+    n_iter = fit.get("n_iter")
+    if n_iter is not None and (not isinstance(n_iter, int) or isinstance(n_iter, bool) or n_iter < 0):
+        raise c.fail("fit.n_iter", "must be a non-negative integer or null")
+    converged = fit.get("converged")
+    if converged is not None and not isinstance(converged, bool):
+        raise c.fail("fit.converged", "must be true, false or null")
+    solver = fit.get("solver")
+    if solver is not None and (not isinstance(solver, str) or len(solver) > 40):
+        raise c.fail("fit.solver", "must be a solver name or null")
+    return FitRecord(n_iter=n_iter, converged=converged, solver=solver,
+                     objective=c.optional_number(fit, "objective", "fit."), history=hist)
+
+
+def _load_statistics(c: _Check, stats: dict | None) -> FitStatistics | None:
+    if stats is None:
+        return None
+    nobs, llf, llnull = (c.number(c.get(stats, k, (int, float), "statistics."), f"statistics.{k}")
+                         for k in ("nobs", "llf", "llnull"))
+    if not (nobs > 0 and math.isfinite(nobs) and math.isfinite(llf) and math.isfinite(llnull)):
+        raise c.fail("statistics", "must hold finite numbers and a positive nobs")
+    return FitStatistics(nobs=nobs, llf=llf, llnull=llnull)

@@ -126,11 +126,15 @@ class FittedModel:
             raise FieldError("encoding", f"describes {encoder.n_features} features, the model "
                              f"has {p}")
         self.params = dict(params or {})
+        if not isinstance(self.params.get("fit_intercept", True), (bool, np.bool_)):
+            raise FieldError("params.fit_intercept", "must be true or false")
         self.covariance = None if covariance is None else self._check_covariance(covariance)
         self.fit = fit if fit is not None else FitRecord()
         self.statistics = statistics
         self.formula = formula
         self.metadata = dict(metadata or {})
+        #: Where a loaded model came from (path, format version, ...); None when fitted here.
+        self.source: dict[str, Any] | None = None
 
     def _check_covariance(self, covariance: Any) -> np.ndarray:
         cov = np.asarray(covariance, dtype=np.float64)
@@ -168,16 +172,6 @@ class FittedModel:
         if self.n_classes == 2:
             return B[:, 0].copy()
         return np.concatenate([B[:, k] - B[:, ref] for k in range(self.n_classes) if k != ref])
-
-    def parameter_names(self, ref: int = 0) -> list[str]:
-        """Names of ``theta``: feature names (or ``x{j}``) and "Intercept"; "class:term" for K > 2."""
-        base = list(self.feature_names) if self.names_from_fit else [
-            f"x{j}" for j in range(self.n_features)]
-        if self.fit_intercept:
-            base.append("Intercept")
-        if self.n_classes == 2:
-            return base
-        return [f"{self.classes[k]}:{t}" for k in range(self.n_classes) if k != ref for t in base]
 
     # ---------------------------------------------------------- prediction
 

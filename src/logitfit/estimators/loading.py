@@ -1,0 +1,99 @@
+"""``logitfit.load``: a model file back as a fitted :class:`~logitfit.LogisticRegression`.
+
+The file is read and checked by :func:`logitfit.io.model_file.load_model` (a
+:class:`~logitfit.model.fitted.FittedModel`, no scikit-learn); the estimator is
+built from it, its stored parameters checked by the estimator's own rules.
+Importing this module imports no scikit-learn: the estimator is imported
+when :func:`load` runs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from logitfit.estimators.fitting import ParamError
+from logitfit.io.model_file import ModelFileError, load_model, save_model
+
+__all__ = ["ModelFileError", "SavedModel", "load", "load_predictor", "save"]
+
+
+def load(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | None = None) -> Any:
+    """Read a model file written by :meth:`LogisticRegression.save` and return the fitted estimator.
+
+    Parameters
+    ----------
+    path : str or path-like
+    verify : bool, default True
+        Check the SHA-256 checksum; ``False`` accepts a deliberately edited
+        file (every field is still validated).
+    key : bytes or str, optional
+        Require a valid HMAC-SHA256 signature made with this key: an unsigned,
+        changed or differently signed file is refused.
+
+    Returns
+    -------
+    LogisticRegression
+        Fitted: ``coef_``, ``intercept_``, ``classes_``, ``n_features_in_``,
+        ``feature_names_in_`` (when fitted with names), ``n_iter_``,
+        ``converged_``, ``history_``, ``solver_``, ``objective_``; ``encoder_``
+        (or None), ``covariance_`` (or None), ``fit_statistics_``,
+        ``feature_names_``, ``formula_``, ``metadata_`` (the ``training``
+        record) and ``model_file_``. ``summary()`` works when the file holds a
+        covariance. Predictions are bit-identical to the saved model's.
+
+    Raises
+    ------
+    ModelFileError
+        A missing, truncated, corrupted, hand-edited, unsigned (with ``key``)
+        or newer-version file, or a stored parameter out of its range.
+    """
+    from logitfit.estimators.logistic import LogisticRegression
+
+    model = load_model(path, verify=verify, key=key)
+    try:
+        return LogisticRegression.from_fitted(model)
+    except ParamError as err:
+        raise ModelFileError(path, f"field 'params.{err.name}' is not valid: {err} (hand-edited "
+                             "or corrupted file?)") from None
+    except (ValueError, TypeError) as err:
+        raise ModelFileError(path, f"field 'params' is not valid: {err} (hand-edited or "
+                             "corrupted file?)") from None
+
+
+def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None,
+         **kwargs: Any) -> None:
+    """Save a fitted estimator (``kwargs`` go to its ``to_fitted``) or a FittedModel."""
+    fitted = model.to_fitted(**kwargs) if hasattr(model, "to_fitted") else model
+    save_model(fitted, path, key=key)
+
+
+class SavedModel:
+    """A :class:`FittedModel` under the estimator's attribute names (``coef_``, ``encoder_``, ...).
+
+    Transitional, for the command line's scorer; new code reads the FittedModel.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.params = dict(model.params)
+        self.coef_, self.intercept_, self.classes_ = model.coef, model.intercept, model.classes
+        self.n_features_in_ = model.n_features
+        self.encoder_ = model.encoder
+        self.covariance_ = model.covariance
+        self.feature_names_ = model.feature_names or [f"x{j}" for j in range(model.n_features)]
+        self.formula_ = model.formula
+        self.metadata_ = model.metadata
+        self.model_file_ = model.source
+        self.n_iter_, self.converged_ = model.fit.n_iter, model.fit.converged
+        self.solver_, self.objective_ = model.fit.solver, model.fit.objective
+        self.history_ = dict(model.fit.history)
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def load_predictor(path: str | os.PathLike, *, verify: bool = True,
+                   key: bytes | str | None = None) -> SavedModel:
+    """:func:`load_model` under the estimator's attribute names (see :class:`SavedModel`)."""
+    return SavedModel(load_model(path, verify=verify, key=key))
