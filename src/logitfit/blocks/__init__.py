@@ -5,7 +5,7 @@ kernels of :mod:`~logitfit.blocks.fused`), streamed from files
 (:mod:`~logitfit.blocks.stream`) and on Dask (:mod:`~logitfit.blocks.distributed`).
 """
 
-from logitfit.blocks.memory import InMemoryBlocks, default_threads
+from logitfit.blocks.memory import InMemoryBlocks
 from logitfit.blocks.protocol import (
     Block,
     BlockKernel,
@@ -14,6 +14,7 @@ from logitfit.blocks.protocol import (
     InMemoryRows,
     sum_tuples,
 )
+from logitfit.blocks.threads import default_threads
 
 __all__ = [
     "Block",

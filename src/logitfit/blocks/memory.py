@@ -6,15 +6,12 @@ release the GIL, so threads run the blocks in parallel. Block boundaries depend
 only on the data shape, and partial sums are added in block order: the result
 is bit-identical for any number of threads.
 
-During a map, BLAS runs single-threaded (threadpoolctl): parallelism comes
-from the block pool, and a BLAS pool inside each block thread would
-oversubscribe the cores and (for OpenBLAS) split a block's sums differently
-with the thread count, breaking bit-identical results.
+During a map, BLAS runs single-threaded (:mod:`logitfit.blocks.threads`):
+parallelism comes from the block pool.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from logitfit.blocks.protocol import Block, BlockKernel, sum_tuples
+from logitfit.blocks.threads import default_threads, single_threaded_blas
 
 # About 1 MB of X per block: fits a core's L2 with room for the block's
 # vectors, so the second read of the block (X^T r) comes from cache. Measured
@@ -34,21 +32,6 @@ BLOCK_BYTES = 1 << 20
 # partial sum: with p = 2000 a 64-row block spent 5x longer in that overhead
 # than 512-row blocks did (4.3 s vs 0.85 s per Hessian on 5,000 rows).
 MIN_BLOCK_ROWS = 512
-
-
-_CONTROLLER: Any = None
-
-
-def _single_threaded_blas():
-    """Context manager limiting every loaded BLAS to one thread (threadpoolctl)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        # scikit-learn, a core dependency, requires threadpoolctl; the
-        # controller is built once (it scans the loaded libraries, ~3 ms).
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
 
 
 # Measured on 200,000 x 100,000 CSR, 50 non-zeros a row (W3-like), one
@@ -75,14 +58,6 @@ def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
 # W6 (10,000 x 20, two blocks) a fit with standard errors took 11.4 ms
 # serially against 16.3-18.1 ms through the pool (medians of 30).
 MIN_PARALLEL_BLOCKS = 4
-
-
-def default_threads() -> int:
-    """Threads for the block map: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def block_rows(n_features: int, itemsize: int, block_bytes: int = BLOCK_BYTES) -> int:
@@ -163,7 +138,7 @@ class InMemoryBlocks:
         at most a few partial Hessians are alive at once, not one per block.
         """
         indices = range(len(self.bounds)) if indices is None else indices
-        with _single_threaded_blas():
+        with single_threaded_blas():
             if len(indices) < MIN_PARALLEL_BLOCKS or self.n_threads == 1:
                 return reduce(fn(i) for i in indices)
             if self._pool is None:
@@ -215,7 +190,7 @@ class InMemoryBlocks:
         # thread, as in _map. Without the limit, OpenBLAS's own threads on wide
         # rows (p = 2000) fought the block threads: a 20,000 x 2,000 fit went
         # from 1.1 s to 26 s.
-        with _single_threaded_blas():
+        with single_threaded_blas():
             if parts == 1:
                 fn(0, n)
                 return

@@ -29,7 +29,7 @@ import numpy as np
 
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.model.objective import LogisticObjective
-from logitfit.model.penalties import L1Penalty, make_penalty
+from logitfit.model.penalties import L1Penalty, make_penalty, split_alpha
 from logitfit.solvers import SolverOptions
 from logitfit.solvers.cd import hessian_source, solve_warm
 
@@ -102,7 +102,7 @@ def _penalty(objective: LogisticObjective, spec: PathSpec, l1: float) -> L1Penal
 
 
 def _objective(blocks: Blocks, n_classes: int, spec: PathSpec, alpha: float) -> LogisticObjective:
-    ridge = alpha * (1.0 - spec.l1_ratio)
+    ridge = split_alpha(alpha, spec.l1_ratio)[1]
     return LogisticObjective(
         blocks, n_classes, fit_intercept=spec.fit_intercept, alpha=ridge, penalty_factor=spec.penalty_factor
     )
@@ -165,7 +165,7 @@ def fit_path(
     carry: dict = {}  # each fit's last loss, gradient and weights: the next fit starts there
     for i, alpha in enumerate(alphas):
         obj = _objective(blocks, n_classes, spec, alpha)
-        pen = _penalty(obj, spec, alpha * spec.l1_ratio)
+        pen = _penalty(obj, spec, split_alpha(alpha, spec.l1_ratio)[0])
         res = solve_warm(
             obj, x, SolverOptions(tol=spec.tol, max_iter=spec.max_iter, penalty=pen), lam_prev=lam_prev,
             source=source, carry=carry,

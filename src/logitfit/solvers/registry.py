@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from logitfit.blocks.threads import single_threaded_blas
 from logitfit.model.objective import Objective
 from logitfit.solvers.base import Solver, SolverOptions, SolverResult
 
@@ -94,23 +95,6 @@ def minimize(
     x0 = np.asarray(x0, dtype=np.float64).copy()
     if solver in ("cd", "prox"):  # dense H @ delta and LU of large faces: BLAS threads help
         return run(objective, x0, options)
-    with _single_threaded_blas():
+    # the solver's own arithmetic is on parameter-length vectors; the objective's passes run their own threads
+    with single_threaded_blas():
         return run(objective, x0, options)
-
-
-# The solvers' own arithmetic is on parameter-length vectors; the objective's
-# passes run their own threads. A BLAS thread pool on those vectors costs
-# more than it saves, badly so on a busy machine: one 100,000-entry ddot took
-# 7.8 ms with OpenBLAS's two threads against 0.18 ms on one at load 4, and
-# W3's 48 conjugate-gradient steps spent 0.75 s in such vector operations.
-_CONTROLLER = None
-
-
-def _single_threaded_blas():
-    """Context manager limiting every loaded BLAS to one thread (threadpoolctl)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
