@@ -44,8 +44,7 @@ from logitfit.solvers.newton import NewtonStep, damped_newton
 
 __all__ = ["fit_firth", "penalised_llf", "firth_profile_ci", "penalised_lr_tests", "flic_intercept"]
 
-#: Largest change of any coefficient in one iteration (logistf's default maxstep = 5);
-#: iteration limit 100 (logistf's maxit is 25; Newton needs far fewer on most data).
+#: Step cap 5 as logistf's maxstep; 100 iterations (logistf's maxit is 25, Newton needs few).
 FIRTH_STEP = NewtonStep(name="firth", max_iter=100, max_step=5.0)
 
 

@@ -19,7 +19,7 @@ from logitfit.inference.firth import penalised_llf
 
 __all__ = ["LRResult", "WaldResult", "lr_test", "parse_constraints", "wald_test"]
 
-#: A number, optionally signed by the caller, with an optional exponent.
+#: An unsigned number with an optional exponent (signs are read as separate tokens).
 _NUMBER = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*")
 
 

@@ -22,8 +22,7 @@ from logitfit.model.softmax import multi_Z as _multi_Z
 
 __all__ = ["marginal_effects"]
 
-#: Relative step of the central differences of the multinomial Jacobian:
-#: truncation ~ step^2 = 1e-10, rounding ~ 1e-16/step.
+#: Relative central-difference step: truncation ~ step^2 = 1e-10, rounding ~ 1e-16 / step.
 FD_STEP = 1e-5
 
 

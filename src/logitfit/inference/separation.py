@@ -41,8 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SeparationResult", "check_separation"]
 
-#: An LP optimum above this (on max-abs-scaled columns) counts as separation;
-#: HiGHS' default feasibility tolerance is 1e-7, so smaller values are noise.
+#: LP optimum (max-abs-scaled columns) counted as separation: 10x HiGHS' feasibility tolerance.
 LP_TOL = 1e-6
 #: A fitted |z| above this (p within 6e-6 of 0 or 1) makes an unpenalised fit suspect.
 SUSPECT_Z = 12.0
