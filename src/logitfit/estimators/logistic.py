@@ -53,8 +53,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Penalty strength (unused with ``penalty=None``).
     fit_intercept : bool, default=True
     solver : {"auto", "newton", "newton-cg", "lbfgs", "gd", "sgd"}, default="auto"
-        "auto" takes Newton-Cholesky for up to ``NEWTON_MAX_PARAMS`` parameters
-        (dense), else L-BFGS (dense) or Newton-CG (sparse); see docs/solvers.md.
+        "auto" takes Newton-Cholesky for a binary model with up to ``NEWTON_MAX_PARAMS``
+        (150) parameters, else Newton-CG (never L-BFGS); see docs/solvers.md.
     tol : float, default=1e-6
         Stop when ``max_j |grad_j J| <= tol`` (J is a mean, so tol is scale-free in n).
     max_iter : int or None, default=None

@@ -49,17 +49,18 @@ NEWTON_MAX_PARAMS = 150
 
 
 def choose_solver(n_samples: int, n_params: int, *, sparse: bool, multinomial: bool = False) -> str:
-    """The ``auto`` rule: Newton-Cholesky for a binary model with few parameters, else Newton-CG.
+    """The ``auto`` rule: ``"newton"`` for a binary model with ``n_params <= NEWTON_MAX_PARAMS``, else ``"newton-cg"``.
 
-    Newton converges in a handful of passes over X, each costing one
-    Hessian accumulation (BLAS-3; on tall data from a subset of rows), while
-    L-BFGS needs tens of passes. Past ``NEWTON_MAX_PARAMS`` the (q x q)
-    Hessian costs more than the 2 passes per CG step of Newton-CG, which then
-    wins over L-BFGS too (fewer passes, superlinear at the end). The softmax
-    Hessian has K^2 blocks: Newton-CG wins there from a few dozen parameters.
-    Measurements in docs/solvers.md.
+    It never returns ``"lbfgs"``. ``n_samples`` and ``sparse`` do not enter
+    the rule (kept in the signature for callers). Newton converges in a
+    handful of passes over X, each one Hessian accumulation (on tall data from
+    a subset of rows); past ``NEWTON_MAX_PARAMS`` the (q x q) Hessian costs
+    more than the two passes per CG step of Newton-CG. The softmax Hessian has
+    K^2 blocks, so every multinomial model takes Newton-CG. Measurements in
+    docs/solvers.md. (The estimators take ``"cd"`` instead whenever an L1 or
+    elastic-net penalty or box bounds apply.)
     """
-    del n_samples, sparse  # the measured rule needs neither (kept for the signature)
+    del n_samples, sparse
     if not multinomial and n_params <= NEWTON_MAX_PARAMS:
         return "newton"
     return "newton-cg"
