@@ -17,37 +17,31 @@ from scipy import stats
 
 from logitfit.inference.firth import penalised_llf
 
-__all__ = ["LRResult", "WaldResult", "lr_test", "parse_constraints", "wald_test"]
+__all__ = ["ChiSquareTest", "lr_test", "parse_constraints", "wald_test"]
 
 #: An unsigned number with an optional exponent (signs are read as separate tokens).
 _NUMBER = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*")
 
 
 @dataclass(frozen=True)
-class WaldResult:
-    """A Wald test of ``R theta = r``: chi-square statistic, degrees of freedom, p-value."""
+class ChiSquareTest:
+    """A chi-square test (``name`` "Wald" or "LR"): statistic, degrees of freedom, p-value."""
 
+    name: str
     statistic: float
     df: int
     pvalue: float
 
-    def __str__(self) -> str:
-        return f"Wald chi2({self.df}) = {self.statistic:.6g}, p = {self.pvalue:.4g}"
-
-
-@dataclass(frozen=True)
-class LRResult:
-    """Likelihood-ratio test ``2 (llf_full - llf_restricted) ~ chi2(df)``."""
-
-    statistic: float
-    df: int
-    pvalue: float
+    @classmethod
+    def of(cls, name: str, statistic: float, df: int) -> ChiSquareTest:
+        """The test with its p-value ``P(chi2(df) > statistic)``."""
+        return cls(name, statistic, df, float(stats.chi2.sf(statistic, df)))
 
     def __str__(self) -> str:
-        return f"LR chi2({self.df}) = {self.statistic:.6g}, p = {self.pvalue:.4g}"
+        return f"{self.name} chi2({self.df}) = {self.statistic:.6g}, p = {self.pvalue:.4g}"
 
 
-def wald_test(params: np.ndarray, cov: np.ndarray, names: list[str], R: Any, r: Any = None) -> WaldResult:
+def wald_test(params: np.ndarray, cov: np.ndarray, names: list[str], R: Any, r: Any = None) -> ChiSquareTest:
     """Wald test of ``R theta = r`` given ``theta`` and its covariance.
 
     ``R`` may be a matrix, or a string of comma-separated equations in the
@@ -63,7 +57,7 @@ def wald_test(params: np.ndarray, cov: np.ndarray, names: list[str], R: Any, r: 
     d = R @ params - r
     stat = float(d @ np.linalg.solve(R @ cov @ R.T, d))
     df = int(np.linalg.matrix_rank(R))
-    return WaldResult(stat, df, float(stats.chi2.sf(stat, df)))
+    return ChiSquareTest.of("Wald", stat, df)
 
 
 def parse_constraints(text: str, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +117,7 @@ def _terms(side: str, names: list[str], order: list[int]) -> list[tuple[float, i
     return out
 
 
-def lr_test(restricted: Any, full: Any) -> LRResult:
+def lr_test(restricted: Any, full: Any) -> ChiSquareTest:
     """Likelihood-ratio test of a restricted model nested in a full one (both fitted on the same rows).
 
     ``LR = 2 (llf_full - llf_restricted)`` on ``k_full - k_restricted`` degrees
@@ -142,4 +136,4 @@ def lr_test(restricted: Any, full: Any) -> LRResult:
     else:
         la, lb = a.llf, b.llf
     stat = max(0.0, 2.0 * (lb - la))
-    return LRResult(stat, df, float(stats.chi2.sf(stat, df)))
+    return ChiSquareTest.of("LR", stat, df)

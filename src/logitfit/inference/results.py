@@ -24,7 +24,7 @@ from scipy import stats
 
 from logitfit.inference.covariance import COV_TYPES, cluster_covariance, robust_covariance
 from logitfit.inference.firth import firth_profile_ci
-from logitfit.inference.hypothesis_tests import WaldResult, wald_test
+from logitfit.inference.hypothesis_tests import ChiSquareTest, wald_test
 from logitfit.inference.marginal import marginal_effects
 from logitfit.inference.profile import profile_ci
 from logitfit.inference.table import term_names
@@ -210,7 +210,7 @@ class Inference:
         se = self.bse(cov_type, groups)
         return np.column_stack([self.params - q * se, self.params + q * se])
 
-    def wald_test(self, R: Any, r: Any = None, cov_type: str = "nonrobust", groups: Any = None) -> WaldResult:
+    def wald_test(self, R: Any, r: Any = None, cov_type: str = "nonrobust", groups: Any = None) -> ChiSquareTest:
         """Wald test of ``R theta = r`` (``R`` a matrix or equations in the term names, e.g. ``"gre = gpa"``)."""
         return wald_test(self.params, self.cov_params(cov_type, groups), self.names, R, r)
 
