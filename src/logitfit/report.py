@@ -20,9 +20,6 @@ from logitfit.inference.table import INTERCEPT, model_coefficient_table
 
 __all__ = ["build_report", "coefficient_rows", "figure_to_data_uri"]
 
-#: Two-sided 95% normal quantile.
-Z95 = 1.959963984540054
-
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
 color:#222;padding:0 1em}
@@ -37,49 +34,9 @@ td:first-child,th:first-child{text-align:left}
 
 
 def coefficient_rows(model: Any, names: list[str], cov: np.ndarray | None) -> list[dict]:
-    """One row per parameter: class, term, coef, and se/z/p/95% CI when ``cov`` fits.
-
-    ``cov`` orders the parameters as the estimator does: for each class (one
-    for a binary model) the feature coefficients, then the intercept. For a
-    model of K > 2 classes, a ``cov`` of K-1 classes' parameters is that of
-    the contrasts with the first class (:class:`logitfit.inference.core.Inference`
-    with ``ref_class=0``): the rows are then ``B_k - B_0`` for k = 1..K-1,
-    each with ``"reference"`` (the first class) and its standard error.
-    """
-    from scipy import stats
-
-    coef = np.atleast_2d(model.coef_)
-    icpt = np.atleast_1d(model.intercept_)
-    classes = [v.item() if hasattr(v, "item") else v for v in np.asarray(model.classes_)]
-    fit_icpt = bool(getattr(model, "fit_intercept", True))
-    K, p = coef.shape
-    q = p + int(fit_icpt)
-    se = None
-    reference = None
-    if cov is not None and np.shape(cov) == (K * q, K * q):
-        se = np.sqrt(np.clip(np.diag(cov), 0, None)).reshape(K, q)
-    elif K > 1 and cov is not None and np.shape(cov) == ((K - 1) * q, (K - 1) * q):
-        se = np.sqrt(np.clip(np.diag(cov), 0, None)).reshape(K - 1, q)
-        coef, icpt = coef[1:] - coef[0], icpt[1:] - icpt[0]
-        reference, classes = classes[0], classes[1:]
-        K -= 1
-    rows = []
-    for k in range(K):
-        label = classes[1] if K == 1 and reference is None else classes[k]
-        terms = (["(intercept)"] if fit_icpt else []) + list(names)
-        vals = ([icpt[k]] if fit_icpt else []) + list(coef[k])
-        ses = None if se is None else ([se[k, p]] if fit_icpt else []) + list(se[k, :p])
-        for j, (term, b) in enumerate(zip(terms, vals, strict=True)):
-            row: dict[str, Any] = {"class": label, "term": term, "coef": float(b)}
-            if reference is not None:
-                row["reference"] = reference
-            if ses is not None:
-                s = float(ses[j])
-                z = float(b / s) if s > 0 else float("nan")
-                row.update(se=s, z=z, p=float(2 * stats.norm.sf(abs(z))),
-                           ci_low=float(b - Z95 * s), ci_high=float(b + Z95 * s))
-            rows.append(row)
-    return rows
+    """The command line's key names (se, p, ci_low, ci_high) for :func:`model_coefficient_table`'s rows."""
+    keys = {"std_err": "se", "p_value": "p", "ci_lower": "ci_low", "ci_upper": "ci_high"}
+    return [{keys.get(k, k): v for k, v in row.items()} for row in model_coefficient_table(model, names, cov)]
 
 
 def figure_to_data_uri(fig: Any, dpi: int = 100) -> str:
