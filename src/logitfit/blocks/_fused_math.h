@@ -1,6 +1,6 @@
 /* Branch-free exp and log1p for the binary loss terms, so that the compiler
- * vectorises the elementwise loop (glibc's scalar exp and log1p cost about
- * 35 ms per 1e6 rows here, more than reading the rows).
+ * vectorises the elementwise loop (glibc's scalar ones cost more than reading
+ * the rows; figures in docs/kernels.md).
  *
  * lf_exp_nonpos(t) = exp(t) for t <= 0: t = k ln2 + r with |r| <= ln2/2
  *   (Cody-Waite split of ln2, fdlibm's constants), exp(r) by its Taylor
@@ -21,10 +21,8 @@
 
 /* The elementwise loop is compiled for the baseline x86-64 (SSE2) and for
  * x86-64-v3 (AVX2, FMA) and v4 (AVX-512); the loader picks the one the CPU
- * runs (GCC function multi-versioning, glibc ifunc). Measured on 1e6 rows:
- * 21 ms (SSE2), 7 ms (AVX2), 6 ms (the clones on AVX-512); glibc's scalar
- * exp + log1p: about 35 ms. Built with -fno-trapping-math so that the
- * selects below are vectorised. */
+ * runs (GCC function multi-versioning, glibc ifunc). Built with
+ * -fno-trapping-math so that the selects below are vectorised. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define LF_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else

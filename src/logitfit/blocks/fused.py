@@ -5,8 +5,7 @@ over the blocks of an :class:`~logitfit.blocks.memory.InMemoryBlocks`: each
 row of X is read from memory once per evaluation (``z = x . w + b``, the loss
 and residual, then ``g += r x`` while the row is in cache). The numpy kernels
 in :mod:`logitfit.model.objective` read each block twice through BLAS and pay a Python
-call per numpy step and block; on 1,000,000 x 100 that was 2.2x slower (see
-docs/benchmarks.md).
+call per numpy step and block: about twice as slow (docs/benchmarks.md).
 
 Threads take contiguous ranges of blocks; every block writes its own partial
 sums, which are added in block order afterwards, so the result is

@@ -22,24 +22,13 @@ import scipy.sparse as sp
 from logitfit.blocks.protocol import Block, BlockKernel, sum_tuples
 from logitfit.blocks.threads import default_threads, single_threaded_blas
 
-# About 1 MB of X per block: fits a core's L2 with room for the block's
-# vectors, so the second read of the block (X^T r) comes from cache. Measured
-# on W1-like data (p = 100, one core): 0.5-8 MB blocks are within noise for
-# value+gradient, 256 KB is 50 % slower (per-block Python overhead); for the
-# multinomial Hessian (p = 50, K = 10) 1 MB was fastest.
+# About 1 MB of X per block: fits a core's L2, so the second read (X^T r) comes from cache.
 BLOCK_BYTES = 1 << 20
-# A Hessian block costs rows * p^2 flops plus p^2 to allocate and add its
-# partial sum: with p = 2000 a 64-row block spent 5x longer in that overhead
-# than 512-row blocks did (4.3 s vs 0.85 s per Hessian on 5,000 rows).
+# A block's partial Hessian costs p^2 to allocate and add: enough rows to make that small.
 MIN_BLOCK_ROWS = 512
 
 
-# Measured on 200,000 x 100,000 CSR, 50 non-zeros a row (W3-like), one
-# value-and-gradient: 115 blocks of 1,747 rows took 142 ms (111 ms on 2
-# threads) when each block was a copied row slice; as views 102 ms (76 ms);
-# 25 blocks 71 ms (69 ms); 4 blocks 62 ms (53 ms); one block 44 ms. scipy's
-# sparse products gain little from threads, and each block adds a dense
-# n_features partial gradient to the reduce: sparse blocks are made large.
+# Sparse blocks are large: each adds a dense n_features partial gradient to the reduce.
 SPARSE_NNZ_PER_FEATURE = 8
 
 
@@ -54,9 +43,7 @@ def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
     return view
 
 
-# Below this many blocks the pool's hand-offs cost more than they save: on
-# W6 (10,000 x 20, two blocks) a fit with standard errors took 11.4 ms
-# serially against 16.3-18.1 ms through the pool (medians of 30).
+# Below this many blocks the pool's hand-offs cost more than they save.
 MIN_PARALLEL_BLOCKS = 4
 
 
@@ -186,10 +173,7 @@ class InMemoryBlocks:
         """
         n = len(self.bounds) if n_items is None else n_items
         parts = 1 if n < MIN_PARALLEL_BLOCKS else min(self.n_threads, n)
-        # The kernels call BLAS (scipy's cython_blas): one BLAS thread per block
-        # thread, as in _map. Without the limit, OpenBLAS's own threads on wide
-        # rows (p = 2000) fought the block threads: a 20,000 x 2,000 fit went
-        # from 1.1 s to 26 s.
+        # the kernels call BLAS: one BLAS thread per block thread, or BLAS's own threads fight the pool
         with single_threaded_blas():
             if parts == 1:
                 fn(0, n)

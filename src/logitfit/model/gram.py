@@ -48,8 +48,7 @@ def sparse_gram(Xb, d: np.ndarray) -> np.ndarray:
     """``Xb^T diag(d) Xb`` for CSR rows as a dense array, by dense row chunks and BLAS-3.
 
     The Gram of a working set is dense, so a sparse-sparse product (two passes
-    to size the result, then a conversion) spent most of a sparse path fit
-    there (cProfile of a 4,500 x 1,000 sparse path: 19 of 41 s). Here each
+    to size the result, then a conversion) is slow (docs/kernels.md). Here each
     chunk of rows is made dense (``GRAM_CHUNK_BYTES`` at most) and added by a
     symmetric rank-k update (upper triangle filled) when ``d >= 0``, by a
     general product otherwise (the softmax's off-diagonal class blocks).

@@ -110,11 +110,7 @@ class LinearModelObjective(Objective, Protocol):
     def design_columns(self) -> sp.csc_matrix | None: ...
 
 
-# Sub-sampled Hessian (value_grad_hess(subsample=True)): rows used at least.
-# Measured on 1e6 x 100 correlated Gaussian data, alpha 1e-4 (stride 50, so 2 %
-# of the rows): Newton to tol 1e-6 took 5 iterations in 2.9 s against 4 in
-# 8.6 s with the exact Hessian, and to tol 1e-10 9 iterations in 3.8 s; the
-# optimum is the same (the gradient, hence the stopping test, is exact).
+# Rows the sub-sampled Hessian uses at least (value_grad_hess(subsample=True)); see docs/kernels.md.
 HESSIAN_ROWS_PER_PARAM = 50
 HESSIAN_MIN_ROWS = 20_000
 

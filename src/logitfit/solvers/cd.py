@@ -70,14 +70,7 @@ MAX_HESSIAN_PARAMS = 4000
 # than this fraction of the current KKT violation (a forcing sequence:
 # inexact early, exact late, as proximal Newton needs for fast convergence).
 INNER_FRACTION = 0.05
-# From this many parameters on (separable penalty) the inner problem is solved
-# by vectorised FISTA + polishing instead of cyclic sweeps. With interpreted
-# sweeps (~10 us an update) the crossover was 200; with compiled sweeps CD
-# wins at every size measured (1 BLAS thread, correlated model problems, 20%
-# non-zero, tol 1e-7; compiled CD vs FISTA): m=50 0.33 vs 0.75 ms, 200 0.31
-# vs 0.91 ms, 400 2.5 vs 11 ms, 800 32 vs 614 ms, 1600 78 vs 1683 ms. So the
-# FISTA inner solver is now reached only past the dense-Hessian limit, i.e.
-# not from cd (tests reach it by lowering this constant).
+# Inner problems this large use vectorised FISTA; compiled sweeps win below (never reached from cd).
 VECTORISED_MIN_SIZE = MAX_HESSIAN_PARAMS + 1
 
 

@@ -31,21 +31,11 @@ POLISH_MIN_SIZE = 12
 # One grouped block update's interpreter overhead (~10 us) in flops (~2 GFlop/s):
 # the grouped sweeps are bound by it until the active set has thousands of entries.
 GROUPED_UPDATE_OVERHEAD_FLOPS = 2e4
-# Costs of the compiled separable sweeps (_cd_kernels.sweeps) in units of one
-# multiply-add of the update's axpy (v += delta H[i]; ~0.3 ns in cache),
-# measured on the 2-core dev machine under load: an update's fixed cost
-# ~10 ns; a kernel call (nine buffer acquisitions) ~6.5 us; a polish
-# (_polish_loop: numpy calls + LAPACK) ~370 us at a face of 3 and ~450 us at
-# 22. The polishing budget counts that fixed cost, not just the LU's flops,
-# or compiled sweeps (~1 us each on small faces) would polish after each.
+# Fixed costs of an update, a sweeps call and a polish, in multiply-adds of the update's axpy (docs/kernels.md).
 UPDATE_OVERHEAD_FLOPS = 30.0
 SWEEP_CALL_OVERHEAD_FLOPS = 2e4
 POLISH_OVERHEAD_FLOPS = 1e6
-# A flop of the polish's factorisation (n^3/3, Cholesky) against one of the
-# sweeps' axpy: at a face of ~1000 (H of 8 MB, out of cache) the axpy ran at
-# ~1 ns a flop and LAPACK at ~0.35 ns. Counting it so (polishing ~3x as often) cut the inner solves
-# of a sparse 4500 x 1000 path fit from 16.6 s to 14.1 s (the rest of the fit
-# unchanged or slower: the machine was loaded).
+# Cost of a flop of the polish's Cholesky against one of the sweeps' axpy (LAPACK runs faster; docs/kernels.md).
 FACTOR_FLOP_COST = 0.3
 # Power iterations for the step of the vectorised inner solver, and the
 # inflation of their (from-below) estimate; a too-small L is caught and doubled.
@@ -141,8 +131,7 @@ def _polish(H, g, u0, u, lam, lo, hi) -> np.ndarray | None:
     # singular (multinomial: every class of a feature free, no L2); with H_FF
     # + eps I above H_FF the step still decreases the model (by rhs.step/2).
     Hf[np.diag_indices_from(Hf)] += POLISH_RIDGE * max(float(np.max(np.diag(Hf))), np.finfo(float).tiny)
-    # H_FF + ridge is SPD: Cholesky, half an LU's flops (LU took 8% of a sparse
-    # path fit); LU only if rounding makes the factorisation fail.
+    # H_FF + ridge is SPD: Cholesky, half an LU's flops; LU only if rounding makes it fail.
     try:
         step = linalg.cho_solve(linalg.cho_factor(Hf, lower=True, check_finite=False), rhs)
     except linalg.LinAlgError:

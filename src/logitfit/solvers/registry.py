@@ -33,18 +33,7 @@ def _registry() -> dict[str, Solver]:
 
 SOLVERS = ("auto", "gd", "sgd", "lbfgs", "newton", "newton-cg", "cd", "prox")
 
-# Newton-Cholesky forms and factors a (q K) x (q K) Hessian per iteration:
-# O(n q^2 K^2 + q^3 K^3). Past this many parameters a Hessian-free method wins.
-# Measured (issue 3, docs/solvers.md "The auto rule: measurements"; CPU
-# seconds to tol 1e-6, dense W1-like data): p = 50: newton 0.48, lbfgs 0.90;
-# p = 100: newton 0.89, lbfgs 1.12; p = 200: newton 1.56, lbfgs 1.02;
-# p = 400: 2.75 vs 0.86; multinomial 51 x 10 = 510 parameters: newton 12.8,
-# lbfgs 3.8. The crossover lies between 100 and 200 parameters. Re-measured
-# after the sub-sampled Hessian (CPU s, binary, alpha 1e-4, default tol):
-# 200k x 100: newton 0.60, newton-cg 0.82, lbfgs 1.95; 200k x 200: 2.64 / 2.03 /
-# 3.69; 200k x 400: 7.15 / 3.65 / 6.09; 100k x 1000: 29.3 / 5.2 / 11.3;
-# 20k x 2000: 30.0 / 2.5 / 4.3. Softmax, 2000 x 20 x 3 classes (63 params):
-# 0.091 / 0.022 / 0.142; 200k x 50 x 10: 7.8 / 5.0 / 5.9.
+# Past this many parameters Newton's (q K)^2 Hessian costs more than Newton-CG's passes (docs/solvers.md).
 NEWTON_MAX_PARAMS = 150
 
 
