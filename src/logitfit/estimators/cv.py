@@ -19,29 +19,27 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from logitfit import _numerics
+from logitfit._numerics import class_probabilities
 from logitfit.blocks import InMemoryBlocks, default_threads
 from logitfit.estimators.regularization import PathSpec, alpha_grid, fit_path
+from logitfit.metrics import label_indices
+from logitfit.model.fitted import FittedModel, log_proba_from_scores
 
 __all__ = ["LogisticRegressionCV", "SCORINGS"]
 
 SCORINGS = ("deviance", "auc", "accuracy")
 
 
-def _scores(X, y, sw, coef, intercept, scoring: str) -> np.ndarray:
-    """Held-out score for every alpha: mean deviance (lower is better), AUC or accuracy."""
-    out = np.empty(coef.shape[0])
-    for a in range(coef.shape[0]):
-        Z = np.asarray(X @ coef[a].T, dtype=np.float64) + intercept[a]
-        if Z.shape[1] == 1:
-            z = Z[:, 0]
-            logp = np.column_stack([_numerics.log_sigmoid(-z), _numerics.log_sigmoid(z)])
-        else:
-            logp = Z - _numerics.logsumexp(Z)[:, None]
+def _scores(X, y, sw, path, scoring: str) -> np.ndarray:
+    """Held-out score for every alpha of ``path``: mean deviance (lower is better), AUC or accuracy."""
+    out = np.empty(path.alphas.size)
+    for a in range(path.alphas.size):
+        Z = path.model(a).decision_function(X)
+        logp = log_proba_from_scores(Z)
         if scoring == "deviance":
             out[a] = -2.0 * np.sum(sw * logp[np.arange(len(y)), y]) / np.sum(sw)
         elif scoring == "accuracy":
-            out[a] = np.sum(sw * (logp.argmax(axis=1) == y)) / np.sum(sw)
+            out[a] = np.sum(sw * (label_indices(class_probabilities(Z)) == y)) / np.sum(sw)
         else:
             from sklearn.metrics import roc_auc_score
 
@@ -142,7 +140,7 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
             train, test = split
             fold_blocks = InMemoryBlocks(d.X[train], d.y[train], d.sample_weight[train], n_threads=1)
             r = fit_path(fold_blocks, K, alphas, spec)
-            s = _scores(d.X[test], yi[test], d.sample_weight[test], r.coef, r.intercept, self.scoring)
+            s = _scores(d.X[test], yi[test], d.sample_weight[test], r, self.scoring)
             return s, r.n_nonzero
 
         # Parallelism is across folds: BLAS inside each fold runs on one
@@ -172,23 +170,27 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         self.classes_ = d.classes
         return self
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def _model(self) -> FittedModel:
+        """The selected fit as the fitted model that predicts."""
+        return FittedModel(self.coef_, self.intercept_, self.classes_,
+                           params={"fit_intercept": bool(self.fit_intercept)})
+
+    def _design(self, X: Any) -> Any:
         from logitfit.data.encoding import encode_for_predict
         from logitfit.data.validation import validate_predict
 
         check_is_fitted(self)
         design = encode_for_predict(self, X)
-        X = validate_predict(self, X) if design is None else design
-        Z = np.asarray(X @ self.coef_.T, dtype=np.float64) + self.intercept_
-        return Z[:, 0] if Z.shape[1] == 1 else Z
+        return validate_predict(self, X) if design is None else design
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Linear predictor ``X w + b`` at the selected alpha: (n,) for two classes, else (n, K)."""
+        return self._model().decision_function(self._design(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        Z = self.decision_function(X)
-        if Z.ndim == 1:
-            return np.column_stack([_numerics.sigmoid(-Z), _numerics.sigmoid(Z)])
-        return _numerics.softmax(Z)
+        """Class probabilities at the selected alpha, columns in ``classes_`` order."""
+        return self._model().predict_proba(self._design(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        Z = self.decision_function(X)
-        idx = (Z > 0).astype(np.intp) if Z.ndim == 1 else Z.argmax(axis=1)
-        return self.classes_[idx]
+        """Most probable class (two classes: ``p_1 > 0.5``) at the selected alpha."""
+        return self._model().predict(self._design(X))

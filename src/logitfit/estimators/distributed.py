@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from logitfit import _numerics
 from logitfit.blocks.distributed import DaskBlocks, make_block, scale_block
 from logitfit.data.validation import check_two_classes, class_multipliers
+from logitfit.model.fitted import FittedModel, log_proba_from_scores
 
 __all__ = ["connect", "get_client", "to_blocks", "fit_blocks", "predict_lazy"]
 
@@ -189,26 +189,13 @@ def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> tup
 
 
 def _chunk_predict(chunk: np.ndarray, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, method: str):
-    X = np.asarray(chunk)
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    Z = np.asarray(X @ coef.T.astype(X.dtype, copy=False), dtype=np.float64) + intercept
-    if Z.shape[1] == 1:
-        z = Z[:, 0]
-        if method == "decision_function":
-            return z
-        if method == "predict":
-            return classes[(z > 0).astype(np.intp)]
-        if method == "predict_proba":
-            return np.column_stack([_numerics.sigmoid(-z), _numerics.sigmoid(z)])
-        return np.column_stack([_numerics.log_sigmoid(-z), _numerics.log_sigmoid(z)])
-    if method == "decision_function":
-        return Z
+    model = FittedModel(coef, intercept, classes)
     if method == "predict":
-        return classes[Z.argmax(axis=1)]
+        return model.predict(chunk)
     if method == "predict_proba":
-        return _numerics.softmax(Z)
-    return Z - _numerics.logsumexp(Z)[:, None]
+        return model.predict_proba(chunk)
+    Z = model.decision_function(chunk)
+    return Z if method == "decision_function" else log_proba_from_scores(Z)
 
 
 def predict_lazy(estimator: Any, X: Any, method: str = "predict") -> Any:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from logitfit.blocks import Blocks, InMemoryBlocks
+from logitfit.model.fitted import FittedModel
 from logitfit.model.objective import LogisticObjective
 from logitfit.model.penalties import L1Penalty, make_penalty, split_alpha
 from logitfit.solvers import SolverOptions
@@ -86,6 +87,14 @@ class PathResult:
     kkt_violation: np.ndarray
     l1_ratio: float
     classes: np.ndarray | None = None
+
+    def model(self, i: int = -1, feature_names: list[str] | None = None) -> FittedModel:
+        """The fit at ``alphas[i]`` as a :class:`~logitfit.model.fitted.FittedModel` (predicts)."""
+        K = self.coef.shape[1]
+        classes = self.classes if self.classes is not None else np.arange(max(K, 2))
+        return FittedModel(self.coef[i], self.intercept[i], classes, feature_names=feature_names,
+                           params={"penalty": "elasticnet", "alpha": float(self.alphas[i]),
+                                   "l1_ratio": self.l1_ratio})
 
 
 def _penalty(objective: LogisticObjective, spec: PathSpec, l1: float) -> L1Penalty:

@@ -10,9 +10,10 @@ models fitted on categorical columns, the encoded columns named in the
     label_index   = argmax(probabilities, axis=1)
 
 ``classes`` and ``feature_names`` are stored as JSON in the model's metadata.
+Both functions take a fitted estimator or a :class:`~logitfit.model.fitted.FittedModel`.
 :func:`export_onnx` runs the graph with onnxruntime on probe data and refuses
-to write the file unless every probability matches ``predict_proba`` within
-:data:`PARITY_TOL`.
+to write the file unless every probability matches the fitted model's
+``predict_proba`` within :data:`PARITY_TOL`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from logitfit._version import __version__
+from logitfit.io.atomic import atomic_write
+from logitfit.model.fitted import FittedModel
+
 __all__ = ["PARITY_TOL", "to_onnx", "export_onnx", "onnx_predict_proba"]
 
 #: Largest accepted |p_onnx - p_predict_proba| (the issue's requirement; in
@@ -31,19 +36,23 @@ PARITY_TOL = 1e-6
 OPSET = 17
 
 
+def _fitted(model: Any) -> FittedModel:
+    return model if isinstance(model, FittedModel) else model.to_fitted(inference=False)
+
+
 def to_onnx(model: Any) -> Any:
     """Build the ONNX ModelProto of a fitted binary or multinomial model."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
-    icpt = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+    model = _fitted(model)
+    coef, icpt = model.coef, model.intercept
     K_rows, p = coef.shape
     inits = [numpy_helper.from_array(np.ascontiguousarray(coef.T), "W"),
              numpy_helper.from_array(icpt, "b")]
     nodes = [helper.make_node("MatMul", ["X", "W"], ["XW"]),
              helper.make_node("Add", ["XW", "b"], ["Z"])]
-    n_classes = len(model.classes_)
+    n_classes = model.n_classes
     if K_rows == 1:
         nodes += [helper.make_node("Neg", ["Z"], ["negZ"]),
                   helper.make_node("Concat", ["negZ", "Z"], ["Z2"], axis=1),
@@ -62,15 +71,10 @@ def to_onnx(model: Any) -> Any:
     proto = helper.make_model(graph, producer_name="logitfit",
                               opset_imports=[helper.make_opsetid("", OPSET)])
     proto.ir_version = 9  # widely supported by onnxruntime releases
-    import logitfit
-
-    proto.producer_version = logitfit.__version__
-    names = getattr(model, "feature_names_", None)
-    if names is None and getattr(model, "feature_names_in_", None) is not None:
-        names = [str(v) for v in model.feature_names_in_]
+    proto.producer_version = __version__
+    names = model.feature_names
     meta = {
-        "classes": json.dumps([v.item() if hasattr(v, "item") else v
-                               for v in np.asarray(model.classes_)]),
+        "classes": json.dumps([v.item() if hasattr(v, "item") else v for v in model.classes]),
         "feature_names": json.dumps(list(names) if names is not None else None),
     }
     onnx.helper.set_model_props(proto, meta)
@@ -92,7 +96,7 @@ def onnx_predict_proba(proto_or_path: Any, X: np.ndarray) -> np.ndarray:
 
 def _probe(model: Any, n: int = 512, seed: int = 0) -> np.ndarray:
     """Probe rows: standard normal, plus rows large enough to saturate the probabilities."""
-    p = np.atleast_2d(model.coef_).shape[1]
+    p = model.n_features
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p))
     X[: n // 8] *= 50.0
@@ -104,7 +108,7 @@ def export_onnx(model: Any, path: str | os.PathLike, X: np.ndarray | None = None
 
     Parameters
     ----------
-    model : fitted LogisticRegression
+    model : fitted LogisticRegression or FittedModel
     path : str or path-like
         Written atomically, and only when the check passes.
     X : ndarray, optional
@@ -121,17 +125,10 @@ def export_onnx(model: Any, path: str | os.PathLike, X: np.ndarray | None = None
         The ONNX probabilities differ from ``predict_proba`` by more than
         :data:`PARITY_TOL`.
     """
-    from logitfit.io.model_file import atomic_write
-
+    model = _fitted(model)
     proto = to_onnx(model)
     X = _probe(model) if X is None else np.asarray(X, dtype=np.float64)
-    Xin: Any = X
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        import pandas as pd
-
-        Xin = pd.DataFrame(X, columns=list(names))
-    expected = model.predict_proba(Xin)
+    expected = model.predict_proba(X)
     got = onnx_predict_proba(proto, X)
     err = float(np.max(np.abs(got - expected))) if got.size else 0.0
     if not err <= PARITY_TOL:
