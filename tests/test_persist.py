@@ -7,6 +7,7 @@ Oracle: predictions of the loaded model equal the saved model's exactly
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,189 @@ def test_load_model_same_state_without_estimator_imports(saved):
             "print('sklearn' in sys.modules or 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert out.stdout.strip() == b"False"
+
+
+# --------------------------------------------------------------------------
+# format 3: every parameter, summary after load, signing, hostile fields, old files
+# --------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+P = 3  # features of _data()
+_finite = st.floats(-1e6, 1e6, allow_nan=False)
+_vector = st.lists(st.floats(0.0, 10.0), min_size=P, max_size=P)
+_bound = st.one_of(st.none(), st.floats(-10.0, 0.0), st.just(-np.inf),
+                   st.lists(st.sampled_from([-np.inf, -1.0, -0.5, 0.0]), min_size=P, max_size=P))
+PARAMS = st.fixed_dictionaries({
+    "penalty": st.sampled_from([None, "none", "l2", "l1", "elasticnet", "firth"]),
+    "alpha": st.one_of(st.floats(0.0, 1e3), st.integers(0, 100)),
+    "fit_intercept": st.booleans(),
+    "solver": st.sampled_from(["auto", "newton", "newton-cg", "lbfgs", "gd", "sgd", "cd", "prox"]),
+    "tol": st.floats(1e-12, 1.0),
+    "max_iter": st.one_of(st.none(), st.integers(0, 10_000)),
+    "class_weight": st.one_of(st.none(), st.just("balanced"),
+                              st.dictionaries(st.sampled_from([0, 1]), st.floats(0.1, 10.0))),
+    "warm_start": st.booleans(),
+    "random_state": st.one_of(st.none(), st.integers(0, 2**31)),
+    "verbose": st.integers(0, 3),
+    "learning_rate": st.one_of(st.none(), st.floats(1e-6, 10.0)),
+    "batch_size": st.integers(1, 4096),
+    "sgd_method": st.sampled_from(["adam", "momentum"]),
+    "n_threads": st.one_of(st.none(), st.integers(1, 64)),
+    "dtype": st.sampled_from([None, np.float32, np.float64]),
+    "l1_ratio": st.floats(0.0, 1.0),
+    "penalty_factor": st.one_of(st.none(), _vector, _vector.map(np.asarray)),
+    "grouped": st.booleans(),
+    "lower_bounds": _bound,
+    "upper_bounds": st.one_of(st.none(), st.floats(0.0, 10.0), st.just(np.inf),
+                              st.lists(st.sampled_from([np.inf, 1.0, 0.0]), min_size=P,
+                                       max_size=P).map(np.asarray)),
+})
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (list, tuple, np.ndarray)) or isinstance(b, (list, tuple, np.ndarray)):
+        return type(a) is type(b) and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return type(b) is dict and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b if not isinstance(a, type) else np.dtype(a) == b
+
+
+@pytest.fixture(scope="module")
+def fitted_binary():
+    X, y = _data()
+    return LogisticRegression().fit(X, y), X
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=PARAMS)
+def test_every_parameter_round_trips(tmp_path, fitted_binary, params):
+    m, X = fitted_binary
+    m.set_params(**params)
+    path = tmp_path / "p.json"
+    m.save(path)
+    m2 = load(path)
+    before, after = m.get_params(deep=False), m2.get_params(deep=False)
+    assert before.keys() == after.keys()
+    for k in before:
+        assert _same(before[k], after[k]), (k, before[k], after[k])
+    assert np.array_equal(m.predict_proba(X), m2.predict_proba(X))
+
+
+def test_callback_is_not_stored(tmp_path):
+    X, y = _data()
+    m = LogisticRegression(callback=lambda *a: False).fit(X, y)
+    m.save(tmp_path / "c.json")
+    assert load(tmp_path / "c.json").callback is None
+
+
+@pytest.mark.parametrize(("K", "params"), [(2, {}), (2, {"penalty": "l2", "alpha": 1e-2}),
+                                           (3, {}), (2, {"penalty": "firth"})])
+def test_summary_after_load_equals_before_save(tmp_path, K, params):
+    X, y = _data(K)
+    df = pd.DataFrame(X, columns=["age", "income", "rate"])
+    m = LogisticRegression(**params).fit(df, y)
+    path = tmp_path / "s.json"
+    m.save(path)
+    m2 = load(path)
+    assert str(m2.summary()) == str(m.summary())
+    assert np.array_equal(m2.bse_, m.bse_) and m2.aic_ == m.aic_
+    assert np.array_equal(m2.conf_int(), m.conf_int())
+    with pytest.raises(ValueError, match="loaded from a file"):
+        m2.summary(cov_type="HC1")
+
+
+def test_summary_after_load_of_a_formula_model(tmp_path):
+    m = LogisticRegression.from_formula("y ~ a + C(b)", _formula_frame())
+    m.save(tmp_path / "f.json")
+    assert str(load(tmp_path / "f.json").summary()) == str(m.summary())
+
+
+def test_signed_file_round_trip(tmp_path, saved):
+    X, y = _data()
+    m = LogisticRegression().fit(X, y)
+    path = tmp_path / "signed.json"
+    m.save(path, key=b"secret key")
+    assert json.loads(path.read_text())["signature"]["algorithm"] == "HMAC-SHA256"
+    m2 = load(path, key=b"secret key")
+    assert np.array_equal(m2.predict_proba(X), m.predict_proba(X))
+    assert load(path).model_file_["signed"] is True  # no key: loads as before
+    with pytest.raises(ModelFileError, match="signature does not match"):
+        load(path, key=b"another key")
+    with pytest.raises(ModelFileError, match="not signed"):
+        load(saved, key=b"secret key")
+    # a tamperer who recomputes the checksum cannot recompute the signature
+    tampered = _edit(path, tmp_path, lambda d: d["coef"][0].__setitem__(0, 9.0))
+    assert load(tampered).coef_[0, 0] == 9.0  # the checksum alone does not notice
+    with pytest.raises(ModelFileError, match="signature does not match"):
+        load(tampered, key=b"secret key")
+    stripped = _edit(path, tmp_path, lambda d: d.pop("signature"))
+    with pytest.raises(ModelFileError, match="not signed"):
+        load(stripped, key=b"secret key")
+    with pytest.raises(ValueError, match="non-empty"):
+        m.save(tmp_path / "k.json", key=b"")
+
+
+def test_load_model_verifies_the_signature_without_the_estimator(tmp_path):
+    from logitfit.io.model_file import load_model, save_model
+
+    X, y = _data()
+    fitted = LogisticRegression().fit(X, y).to_fitted()
+    save_model(fitted, tmp_path / "m.json", key="text keys are UTF-8")
+    assert load_model(tmp_path / "m.json", key="text keys are UTF-8").source["signed"]
+    with pytest.raises(ModelFileError, match="signature"):
+        load_model(tmp_path / "m.json", key="wrong")
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda d: d.__setitem__("covariance", [[1.0, 0.0], [0.0, 1.0]]), "'covariance' must have 4 rows"),
+        (lambda d: d["covariance"][0].pop(), "'covariance' rows must have 4"),
+        (lambda d: d["covariance"][1].__setitem__(1, "NaN"), "'covariance' must hold finite"),
+        (lambda d: d["classes"].__setitem__("dtype", "S999999999"), "'classes.dtype'"),
+        (lambda d: d["classes"].__setitem__("dtype", "<U1"), "'classes.values'"),
+        (lambda d: d["classes"].__setitem__("values", [0, 2**70]), "'classes.values'"),
+        (lambda d: d["fit"].__setitem__("history", {"objective": [1.0, "x"]}), "fit.history"),
+        (lambda d: d["fit"].__setitem__("history", {"objective": {"a": 1}}), "fit.history"),
+        (lambda d: d["fit"].__setitem__("n_iter", -1), "fit.n_iter"),
+        (lambda d: d["statistics"].__setitem__("nobs", -1.0), "statistics"),
+        (lambda d: d["params"].__setitem__("penalty_factor", {"list": [1.0, 2.0]}),
+         "params.penalty_factor"),
+        (lambda d: d["params"].__setitem__("penalty_factor", {"ndarray": [1], "dtype": "O",
+                                                              "shape": [1]}), "params.penalty_factor"),
+        (lambda d: d["params"].__setitem__("grouped", "yes"), "params.grouped"),
+        (lambda d: d["params"].__setitem__("dtype", {"numpy_dtype": "S99999"}), "params.dtype"),
+        (lambda d: d["params"].__setitem__("fit_intercept", [1]), "fit_intercept"),
+    ],
+)
+def test_hostile_fields_refused_naming_the_field(tmp_path, saved, edit, words):
+    with pytest.raises(ModelFileError, match=words):
+        load(_edit(saved, tmp_path, edit))
+
+
+def test_python_save_stores_the_covariance(saved):
+    doc = json.loads(saved.read_text())
+    assert len(doc["covariance"]) == 4 and set(doc["statistics"]) == {"nobs", "llf", "llnull"}
+
+
+OLD_FILES = Path(__file__).parent / "data"
+
+
+def test_version_1_and_2_files_still_load():
+    """Files written by logitfit before format 3 (tests/data, written by the format-2 code)."""
+    m1 = load(OLD_FILES / "model_v1_plain.json")
+    assert m1.model_file_["format_version"] == 1 and m1.covariance_ is None
+    assert m1.predict_proba(np.array([[-1.0], [0.0], [2.5]])).tolist() == [
+        [0.6732352504968435, 0.3267647495031564], [0.4332399035012936, 0.5667600964987064],
+        [0.06023413710211349, 0.9397658628978864]]
+    m2 = load(OLD_FILES / "model_v2_formula.json")
+    assert m2.model_file_["format_version"] == 2 and m2.penalty == "l2" and m2.alpha == 0.01
+    assert m2.class_weight == {"0": 1.0, "1": 2.0}  # JSON keys of format 2 were strings
+    new = pd.DataFrame({"a": [-1.0, 0.0, 2.5], "b": ["u", "w", "v"]})
+    assert m2.predict_proba(new).tolist() == [
+        [0.5579829998210442, 0.44201700017895595], [0.39138980783349553, 0.6086101921665045],
+        [0.01687848806852065, 0.9831215119314793]]
+    with pytest.raises(ValueError, match="loaded from a file"):
+        m2.summary()

@@ -297,8 +297,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if retained is None or retained.objective is None or self.penalty in ("l1", "elasticnet"):
             return None, None
         inf = self._inference(0)
-        if inf.k_params > COVARIANCE_MAX_PARAMS:
-            return None, None
+        if inf.k_params > COVARIANCE_MAX_PARAMS or inf.obj.fit_intercept != bool(self.fit_intercept):
+            return None, None  # too large, or set_params changed the model after the fit
         try:
             cov = np.asarray(inf.cov_params(), dtype=np.float64)
             stats = FitStatistics(nobs=float(inf.nobs), llf=float(inf.llf), llnull=float(inf.llnull))
