@@ -65,3 +65,14 @@ def test_other_scorings_are_maximised(scoring):
 def test_bad_scoring():
     with pytest.raises(ValueError, match="scoring"):
         LogisticRegressionCV(scoring="f1").fit(np.eye(4), [0, 1, 0, 1])
+
+
+def test_cv_predicts_through_its_fitted_model():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(240, 4))
+    y = np.array(["a", "b", "c"])[np.argmax(X[:, :3] + rng.gumbel(size=(240, 3)), axis=1)]
+    cv = LogisticRegressionCV(n_alphas=6, cv=3).fit(X, y)
+    m = cv._model()
+    assert np.array_equal(cv.predict_proba(X), m.predict_proba(X))
+    assert np.array_equal(cv.predict(X), m.predict(X))
+    assert np.array_equal(cv.predict(X), cv.classes_[cv.predict_proba(X).argmax(axis=1)])

@@ -63,3 +63,17 @@ def test_export_command(tmp_path):
         assert proc.returncode == 0, proc.stderr.decode()
     assert b"max |p - predict_proba|" in proc.stdout
     assert out.stat().st_size > 0
+
+
+def test_onnx_export_of_a_loaded_fitted_model(tmp_path):
+    """A FittedModel read from a model file exports without the estimator."""
+    from logitfit.io.model_file import load_model
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(int)
+    LogisticRegression().fit(X, y).save(tmp_path / "m.json")
+    fitted = load_model(tmp_path / "m.json")
+    assert export_onnx(fitted, tmp_path / "m.onnx") <= PARITY_TOL
+    np.testing.assert_allclose(onnx_predict_proba(tmp_path / "m.onnx", X),
+                               fitted.predict_proba(X), rtol=0, atol=PARITY_TOL)

@@ -84,3 +84,17 @@ def test_every_deviance_is_that_of_its_coefficients(binary, sparse):
     dev = 2 * np.logaddexp(0, -s * Z).sum(axis=0)
     np.testing.assert_allclose(r.deviance, dev, rtol=1e-12)
     assert np.all(r.kkt_violation <= KKT_TOL)
+
+
+def test_path_fit_predicts_through_a_fitted_model():
+    from logitfit.model.fitted import FittedModel
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] - X[:, 1] + rng.logistic(size=300) > 0).astype(int)
+    path = regularization_path(X, y, n_alphas=5)
+    m = path.model(2)
+    assert isinstance(m, FittedModel) and m.params["alpha"] == path.alphas[2]
+    Z = X @ path.coef[2].T + path.intercept[2]
+    np.testing.assert_allclose(m.decision_function(X), Z[:, 0], rtol=1e-12, atol=1e-12)
+    assert set(m.predict(X)) <= set(path.classes)
