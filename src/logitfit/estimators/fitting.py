@@ -26,7 +26,8 @@ from logitfit.model.objective import LogisticObjective
 from logitfit.model.penalties import L1Penalty, make_penalty, split_alpha
 from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
 
-__all__ = ["PENALTIES", "ParamError", "Solution", "check_params", "fit_blocks", "fit_model", "fit_warning",
+__all__ = ["PENALTIES", "ParamError", "Solution", "check_params", "fit_blocks", "fit_model",
+           "fit_warning", "fitted_attributes",
            "pack_coef", "ridge_alpha"]
 
 PENALTIES = (None, "none", "l2", "l1", "elasticnet", "firth")
@@ -274,3 +275,23 @@ def fit_model(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[
     return FittedModel(solution.coef, solution.intercept, classes, feature_names=feature_names,
                        encoder=encoder, fit=record, params={**DEFAULTS, **params},
                        names_from_fit=feature_names is not None)
+
+
+def fitted_attributes(model: FittedModel) -> dict[str, Any]:
+    """A fitted model under the estimator's attribute names (``coef_``, ``encoder_``, ...)."""
+    fit = model.fit
+    out: dict[str, Any] = {
+        "coef_": model.coef, "intercept_": model.intercept, "classes_": model.classes,
+        "n_features_in_": model.n_features, "n_iter_": fit.n_iter, "converged_": fit.converged,
+        "history_": dict(fit.history), "encoder_": model.encoder, "covariance_": model.covariance,
+        "fit_statistics_": model.statistics, "formula_": model.formula,
+        "feature_names_": model.feature_names or [f"x{j}" for j in range(model.n_features)],
+        "metadata_": model.metadata, "model_file_": model.source,
+    }
+    if model.names_from_fit:
+        out["feature_names_in_"] = np.asarray(model.feature_names, dtype=object)
+    if fit.solver is not None:
+        out["solver_"] = fit.solver
+    if fit.objective is not None:
+        out["objective_"] = fit.objective
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from logitfit.estimators.fitting import ParamError
+from logitfit.estimators.fitting import ParamError, fitted_attributes
 from logitfit.io.model_file import ModelFileError, load_model, save_model
 
 __all__ = ["ModelFileError", "SavedModel", "load", "load_predictor", "save"]
@@ -77,17 +77,7 @@ class SavedModel:
     def __init__(self, model: Any) -> None:
         self.model = model
         self.params = dict(model.params)
-        self.coef_, self.intercept_, self.classes_ = model.coef, model.intercept, model.classes
-        self.n_features_in_ = model.n_features
-        self.encoder_ = model.encoder
-        self.covariance_ = model.covariance
-        self.feature_names_ = model.feature_names or [f"x{j}" for j in range(model.n_features)]
-        self.formula_ = model.formula
-        self.metadata_ = model.metadata
-        self.model_file_ = model.source
-        self.n_iter_, self.converged_ = model.fit.n_iter, model.fit.converged
-        self.solver_, self.objective_ = model.fit.solver, model.fit.objective
-        self.history_ = dict(model.fit.history)
+        self.__dict__.update(fitted_attributes(model))
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         return dict(self.params)

@@ -330,23 +330,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             raise fitting.ParamError(unknown[0], f"{unknown[0]} is not a parameter of {cls.__name__}")
         fitting.check_params(model.params, model.n_features)
         est = cls(**model.params)
-        est.coef_, est.intercept_, est.classes_ = model.coef, model.intercept, model.classes
-        est.n_features_in_ = model.n_features
-        if model.names_from_fit:
-            est.feature_names_in_ = np.asarray(model.feature_names, dtype=object)
-        fit = model.fit
-        est.n_iter_, est.converged_, est.history_ = fit.n_iter, fit.converged, dict(fit.history)
-        if fit.solver is not None:
-            est.solver_ = fit.solver
-        if fit.objective is not None:
-            est.objective_ = fit.objective
-        est.encoder_ = model.encoder
-        est.covariance_ = model.covariance
-        est.fit_statistics_ = model.statistics
-        est.feature_names_ = model.feature_names or [f"x{j}" for j in range(model.n_features)]
-        est.formula_ = model.formula
-        est.metadata_ = model.metadata
-        est.model_file_ = model.source
+        est.__dict__.update(fitting.fitted_attributes(model))
         return est
 
     # ------------------------------------------- formulas and categoricals

@@ -38,25 +38,13 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
     file object
         Also has ``.tmp_path`` (str), for writers that need a file name.
     """
-    dest = Path(path)
-    directory = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.chmod(tmp, _default_mode())
-        with os.fdopen(fd, mode, **kwargs) as f:
-            try:
-                f.tmp_path = tmp  # type: ignore[attr-defined]
-            except AttributeError:  # pragma: no cover - some file types refuse attributes
-                pass
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+        try:
+            f.tmp_path = tmp  # type: ignore[attr-defined]
+        except AttributeError:  # pragma: no cover - some file types refuse attributes
+            pass
+        yield f
+        f.flush()
 
 
 @contextlib.contextmanager
