@@ -86,16 +86,17 @@ def _tamper(path, rhs):
     path.write_text(json.dumps(doc))
 
 
-@pytest.mark.parametrize("loader", ["load", "load_predictor"])
+@pytest.mark.parametrize("loader", ["load", "load_model"])
 def test_tampered_formula_runs_no_code(formula_model_file, tmp_path, monkeypatch, loader):
     import logitfit.estimators.loading as loading
+    import logitfit.io.model_file as model_file
     from logitfit.io.model_file import ModelFileError
 
     path, _ = formula_model_file
     monkeypatch.chdir(tmp_path)
     _tamper(path, "a + C(b) + {open('CANARY','w').close()}")
     with pytest.raises(ModelFileError, match="encoding.rhs refused"):
-        getattr(loading, loader)(path)
+        (loading.load if loader == "load" else model_file.load_model)(path)
     assert not (tmp_path / "CANARY").exists()
 
 

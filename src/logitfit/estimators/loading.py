@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from logitfit.estimators.fitting import ParamError, fitted_attributes
+from logitfit.estimators.fitting import ParamError
 from logitfit.io.model_file import ModelFileError, load_model, save_model
 
-__all__ = ["ModelFileError", "SavedModel", "load", "load_predictor", "save"]
+__all__ = ["ModelFileError", "load", "save"]
 
 
 def load(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | None = None) -> Any:
@@ -66,24 +66,3 @@ def save(model: Any, path: str | os.PathLike, *, key: bytes | str | None = None,
     """Save a fitted estimator (``kwargs`` go to its ``to_fitted``) or a FittedModel."""
     fitted = model.to_fitted(**kwargs) if hasattr(model, "to_fitted") else model
     save_model(fitted, path, key=key)
-
-
-class SavedModel:
-    """A :class:`FittedModel` under the estimator's attribute names (``coef_``, ``encoder_``, ...).
-
-    Transitional, for the command line's scorer; new code reads the FittedModel.
-    """
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.params = dict(model.params)
-        self.__dict__.update(fitted_attributes(model))
-
-    def get_params(self, deep: bool = False) -> dict[str, Any]:
-        return dict(self.params)
-
-
-def load_predictor(path: str | os.PathLike, *, verify: bool = True,
-                   key: bytes | str | None = None) -> SavedModel:
-    """:func:`load_model` under the estimator's attribute names (see :class:`SavedModel`)."""
-    return SavedModel(load_model(path, verify=verify, key=key))
