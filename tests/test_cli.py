@@ -21,8 +21,8 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from logitfit.cli.core import example_table
-from logitfit.io.model_file import load
+from logitfit import load
+from logitfit.cli.example import example_table
 
 CSV_TOL = 1e-15  # pyarrow writes doubles with enough digits to round-trip
 
@@ -71,8 +71,8 @@ def test_fit_json_and_model_file(fitted):
     assert out["converged"] and out["n_holdout"] == 120 and out["n_train"] == 480
     assert {"accuracy", "roc_auc", "log_loss"} <= set(out["holdout_metrics"])
     terms = [r["term"] for r in out["coefficients"]]
-    assert terms == ["(intercept)", "income", "age", "region[T.north]", "region[T.south]",
-                     "region[T.west]", "score"]
+    assert terms == ["income", "age", "region[T.north]", "region[T.south]", "region[T.west]",
+                     "score", "Intercept"]
     m = load(path)
     assert m.encoder_.columns[2].levels == ("east", "north", "south", "west")
     assert m.metadata_["target"] == "y" and m.metadata_["n_holdout"] == 120
@@ -194,7 +194,7 @@ def test_summary(fitted):
     assert info["classes"] == [0, 1] and info["training"]["target"] == "y"
     text = run("summary", path).stdout.decode()
     assert "region: levels ['east', 'north', 'south', 'west']" in text
-    assert "(intercept)" in text
+    assert "Intercept" in text
 
 
 def test_multiclass_string_target(tmp_path):
@@ -411,10 +411,110 @@ def test_multiclass_standard_errors_match_statsmodels(tmp_path):
     ref = sm.MNLogit(t["y"].to_numpy(), X).fit(method="newton", tol=1e-12, disp=0)
     for k, cls in enumerate((1, 2)):  # statsmodels: columns are classes 1.., rows const, age, score
         got = [r for r in rows if r["class"] == cls]
-        assert [r["term"] for r in got] == ["(intercept)", "age", "score"]
-        np.testing.assert_allclose([r["coef"] for r in got], ref.params[:, k], atol=MNL_COEF_TOL)
-        np.testing.assert_allclose([r["se"] for r in got], ref.bse[:, k], rtol=MNL_SE_RTOL)
+        assert [r["term"] for r in got] == ["age", "score", "Intercept"]
+        order = [1, 2, 0]  # statsmodels' rows const, age, score in the table's order
+        np.testing.assert_allclose([r["coef"] for r in got], ref.params[order, k],
+                                   atol=MNL_COEF_TOL)
+        np.testing.assert_allclose([r["se"] for r in got], ref.bse[order, k], rtol=MNL_SE_RTOL)
     m = load(model)
     assert m.covariance_.shape == (6, 6)
     text = run("summary", model).stdout.decode()
     assert "vs class 0" in text and "std err" in text
+
+
+# --------------------------------------------------------------------------
+# hostile text: markup in values, columns, labels and paths is plain text
+# --------------------------------------------------------------------------
+
+MARKUP = "[/]"  # in a path: the directory "d[" and the file "]name"
+
+
+def _markup_path(tmp_path, name: str):
+    (tmp_path / "d[").mkdir(exist_ok=True)
+    return tmp_path / "d[" / f"][bold]{name}"
+
+
+def _one_paragraph_error(proc, name: str) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "MarkupError" not in err
+    assert err.count("\n") == 1 and err.startswith("logitfit: error: "), err
+    assert name in err, err
+    return err
+
+
+def test_markup_in_labels_and_columns_is_printed_literally(tmp_path):
+    t = example_table(300, seed=6).select(["age", "score", "y"])
+    labels = np.array(["[bold]no", "yes[/]"])[t["y"].to_numpy()]
+    t = t.rename_columns(["age[/bold]", "score", "y"]).set_column(2, "y", pa.array(labels))
+    data = _markup_path(tmp_path, "d.csv")
+    pc.write_csv(t, data)
+    model = tmp_path / "m.json"
+    fit = run("fit", data, "-t", "y", "-o", model, "--holdout", "0.2")
+    assert "age[/bold]" in fit.stdout.decode()
+    summary = run("summary", model).stdout.decode()
+    assert "age[/bold]" in summary and "yes[/]" in summary
+    run("evaluate", model, data)
+    out = tmp_path / "p.csv"
+    run("predict", model, data, "-o", out, "--proba")
+    assert pc.read_csv(out).column_names == ["proba_[bold]no", "proba_yes[/]"]
+
+
+@pytest.mark.parametrize("content", [
+    "a,b,y\n" + ROWS + "1,[/bold],0\n",        # a value
+    "a,[/],y\n" + ROWS,                        # a column name, then missing as a feature
+])
+def test_markup_in_errors_is_plain_text(tmp_path, content):
+    p = _markup_path(tmp_path, "bad.csv")
+    p.write_text(content)
+    proc = run("fit", p, "-t", "y", "--features", "a,[/],b" if "[/]," in content else "a,b",
+               "-o", tmp_path / "m.json", ok=False)
+    err = _one_paragraph_error(proc, str(p))
+    assert "[/" in err.split(str(p), 1)[1]
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_bracket_file_name_is_that_file_not_a_pattern(tmp_path):
+    t = example_table(200, seed=7)
+    data = tmp_path / "data[b].csv"
+    pc.write_csv(t, data)
+    pc.write_csv(example_table(50, seed=8), tmp_path / "datab.csv")  # what the glob would match
+    model = tmp_path / "m.json"
+    run("fit", data, "-t", "y", "-o", model, "-q")
+    assert load(model).metadata_["n_train"] == 200
+    out = tmp_path / "p.csv"
+    run("predict", model, data, "-o", out)
+    assert pc.read_csv(out).num_rows == 200
+    ev = json.loads(run("evaluate", model, data, "--json").stdout)
+    assert ev["n"] == 200
+
+
+def test_corrupted_model_file_is_one_paragraph(tmp_path, fitted):
+    path, _ = fitted
+    bad = _markup_path(tmp_path, "m.json")
+    bad.write_text("{" * 5000)
+    for cmd in (["summary", bad], ["predict", bad, path, "-o", tmp_path / "p.csv"]):
+        _one_paragraph_error(run(*cmd, ok=False), str(bad))
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_signing_round_trip(tmp_path, data_dir):
+    model = tmp_path / "m.json"
+    env = {"LF_KEY": "s3cret", "LF_OTHER": "other"}
+    run("fit", data_dir / "train.csv", "-t", "y", "--features", "age,score", "-o", model, "-q",
+        "--sign-key-env", "LF_KEY", env=env)
+    out = tmp_path / "p.csv"
+    run("predict", model, data_dir / "train.csv", "-o", out, "--verify-key-env", "LF_KEY", env=env)
+    assert pc.read_csv(out).num_rows == 600
+    run("summary", model, "--verify-key-env", "LF_KEY", env=env)
+    wrong = run("evaluate", model, data_dir / "train.csv", "--verify-key-env", "LF_OTHER",
+                env=env, ok=False)
+    _one_paragraph_error(wrong, str(model))
+    unset = run("summary", model, "--verify-key-env", "LF_UNSET", ok=False)
+    assert unset.returncode == 2 and b"LF_UNSET" in unset.stderr and b"not set" in unset.stderr
+    nosign = tmp_path / "n.json"
+    run("fit", data_dir / "train.csv", "-t", "y", "--features", "age", "-o", nosign, "-q")
+    refused = run("predict", nosign, data_dir / "train.csv", "-o", tmp_path / "q.csv",
+                  "--verify-key-env", "LF_KEY", env=env, ok=False)
+    _one_paragraph_error(refused, str(nosign))
+    assert not (tmp_path / "q.csv").exists()

@@ -3,8 +3,10 @@
 Commands: ``fit``, ``predict``, ``evaluate``, ``summary``, ``report``,
 ``export``, ``generate`` (an example data set), and ``explain`` when that
 module is installed. Every problem a person can fix exits with status 2 and
-one line naming the file, row and column; no command leaves a partial output
-file behind (outputs are written to a temporary file and renamed).
+one paragraph of plain text naming the file, row and column; no command
+leaves a partial output file behind (outputs are written to a temporary file
+and renamed). Only typer is imported up front; each command imports what it
+uses, so a command starts fast.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from logitfit.cli import core
-from logitfit.cli.core import CLIError
+from logitfit.cli.errors import EXIT_ERROR, TRACEBACK_ENV, CommandFailed, handling, print_error
 
 app = typer.Typer(
     name="logitfit",
@@ -39,34 +39,39 @@ if explain_app is not None:  # pragma: no cover
 
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="Input format: csv, tsv, parquet, feather, libsvm "
-                             "(default: from the extension or content).")]
+                             "(default: from the content or extension).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (for scripts).")]
+VerifyOpt = Annotated[str | None, typer.Option(
+    "--verify-key-env", metavar="NAME", help="Refuse the model file unless it is signed with the "
+    "key held in environment variable NAME (see fit --sign-key-env).")]
 
 
-def _console(stderr: bool = False):
-    import shutil
-
-    from rich.console import Console
-
-    # wide enough that tables are never cut when the output goes to a file or pipe
-    width = None if sys.stdout.isatty() else max(120, shutil.get_terminal_size().columns)
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
-
-
-def _fail(err: BaseException) -> typer.Exit:
-    msg = str(err)
-    _console(stderr=True).print(f"[bold red]logitfit: error:[/] {msg}", markup=True,
-                                highlight=False, emoji=False)
-    return typer.Exit(code=2)
-
-
-def _run(fn, *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn``; a user-fixable error becomes a message and exit status 2."""
-    try:
+def _step(path: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; any exception becomes one paragraph naming ``path`` and exit status 2."""
+    with handling(path):
         return fn(*args, **kwargs)
-    except (ValueError, CLIError, OSError) as err:
-        raise _fail(err) from None
+
+
+def _input(path: str) -> str:
+    """The data file a user path names: an existing file as it is, else a glob of one file."""
+    from logitfit.io.files import resolve_path
+
+    return _step(path, resolve_path, path)
+
+
+def _key(name: str | None, option: str) -> str | None:
+    """The signing key held in environment variable ``name`` (None without the option)."""
+    if name is None:
+        return None
+    from logitfit.cli.errors import CLIError
+
+    key = os.environ.get(name)
+    if not key:
+        print_error(CLIError(f"{option} {name}: the environment variable {name} is "
+                             f"{'empty' if key == '' else 'not set'}; set it to the secret key"))
+        raise typer.Exit(code=EXIT_ERROR)
+    return key
 
 
 def _split(s: str | None) -> list[str] | None:
@@ -75,13 +80,20 @@ def _split(s: str | None) -> list[str] | None:
     return [p.strip() for p in s.split(",") if p.strip()]
 
 
+def _print(text: str) -> None:
+    from logitfit.cli.output import echo
+
+    echo(text)
+
+
 # --------------------------------------------------------------------------
 # fit
 # --------------------------------------------------------------------------
 
 
-@app.command(epilog="Example: logitfit fit loans.csv --target default --features "
-             "income,age,region --holdout 0.2 --seed 0 -o model.json")
+@app.command(epilog="Example: logitfit fit loans.csv --target y --features income,age,region "
+             "--holdout 0.2 --seed 0 -o model.json (loans.csv as 'logitfit generate loans.csv' "
+             "writes it)")
 def fit(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV[.gz|.zst], Parquet file or "
                                         "directory, Feather/Arrow, LIBSVM) or - for CSV on stdin.")],
@@ -111,6 +123,9 @@ def fit(
                                                      "1GiB): larger data are fitted by "
                                                      "streaming from disk.")] = None,
     fmt: FormatOpt = None,
+    sign_key_env: Annotated[str | None, typer.Option(
+        "--sign-key-env", metavar="NAME", help="Sign the model file (HMAC-SHA256) with the key "
+        "held in environment variable NAME; load it with --verify-key-env NAME.")] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -120,23 +135,29 @@ def fit(
     with --holdout, metrics on the held-out rows. Data larger than the memory
     budget are fitted by streaming (numeric features, no holdout).
     """
-    opts = core.FitOptions(
-        data=data, target=target, features=_split(features), formula=formula,
+    from logitfit.cli.fit_setup import FitOptions
+    from logitfit.cli.fitting import fit_file, fit_json, save_model
+
+    opts = FitOptions(
+        data=_input(data), target=target, features=_split(features), formula=formula,
         categorical=_split(categorical) or [], penalty=penalty, alpha=alpha, solver=solver,
         tol=tol, max_iter=max_iter, class_weight=class_weight, weight_col=weight_col,
         holdout=holdout, seed=seed, fmt=fmt, scheduler=scheduler, memory_limit=memory_limit,
     )
+    key = _key(sign_key_env, "--sign-key-env")
     progress = _Progress(enabled=not (quiet or as_json))
     try:
-        result = _run(core.fit_file, opts, callback=progress)
+        result = _step(opts.data, fit_file, opts, callback=progress)
     finally:
         progress.close()
     if output is not None:
-        _run(core.save_model, result, output)
+        _step(output, save_model, result, output, key=key)
     if as_json:
-        print(json.dumps(core.fit_json(result, output), indent=2))
+        print(json.dumps(fit_json(result, output), indent=2))
     elif not quiet:
-        _print_fit(result, output)
+        from logitfit.cli.output import fit_text
+
+        _print(fit_text(result, output))
 
 
 class _Progress:
@@ -147,8 +168,8 @@ class _Progress:
         self.after = float(os.environ.get("LOGITFIT_PROGRESS_AFTER", "1.0"))
         self.t0: float | None = None  # set at the first iteration: time the fit, not the reading
         self.live = None
-        self.last = -np.inf
-        self.lines = -np.inf
+        self.last = float("-inf")
+        self.lines = float("-inf")
 
     def __call__(self, it: int, x: Any, f: float, gn: float) -> None:
         if not self.enabled:
@@ -160,15 +181,16 @@ class _Progress:
             return None
         self.last = now
         text = f"iteration {it:>5}   objective {f:.10g}   max|grad| {gn:.3e}   {now:6.1f} s"
-        console = _console(stderr=True)
-        if not console.is_terminal:
+        if not sys.stderr.isatty():
             if now - self.lines >= 1.0:
                 self.lines = now
                 print(f"logitfit: {text}", file=sys.stderr, flush=True)
             return None
         if self.live is None:
+            from rich.console import Console
             from rich.live import Live
 
+            console = Console(stderr=True, markup=False, emoji=False, highlight=False)
             self.live = Live("", console=console, refresh_per_second=10, transient=False)
             self.live.start()
         self.live.update(text)
@@ -178,27 +200,6 @@ class _Progress:
         if self.live is not None:
             self.live.stop()
             self.live = None
-
-
-def _print_fit(result: core.FitResult, output: Path | None) -> None:
-    out = _console()
-    model = result.model
-    table = core.coefficient_text(result)
-    if isinstance(table, str):  # the estimator's summary: plain text, "[0.025" is not markup
-        out.print(table, markup=False)
-    else:
-        out.print(table)
-    status = "converged" if model.converged_ else "did NOT converge"
-    out.print(f"\nsolver {getattr(model, 'solver_', model.solver)}: {status} in "
-              f"{model.n_iter_} iterations ({result.seconds:.2f} s); "
-              f"{result.n_train} training rows"
-              + {"stream": " (streamed from disk)", "dask": " (on the Dask cluster)"}.get(
-                  result.fitted_by, ""))
-    if result.holdout_metrics is not None:
-        out.print(f"\nheld-out metrics ({result.n_holdout} rows):")
-        out.print(core.metrics_text(result.holdout_metrics, brief=True))
-    if output is not None:
-        out.print(f"\nmodel written to {output}")
 
 
 # --------------------------------------------------------------------------
@@ -221,15 +222,19 @@ def predict(
     = None,
     fmt: FormatOpt = None,
     batch_rows: Annotated[int, typer.Option(help="Rows per streamed batch.", min=1)] = 65_536,
+    verify_key_env: VerifyOpt = None,
 ) -> None:
     """Apply a model to a data file, streaming: memory stays flat however large DATA is.
 
     Columns are matched by name; extra columns are ignored unless named in
     --keep. Writes labels by default, probabilities with --proba.
     """
-    m = _run(core.load_scorer, model)
-    _run(core.predict_file, m, data, output, proba=proba, threshold=threshold,
-         keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows)
+    from logitfit.cli.scoring import load_fitted, predict_file
+
+    m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
+    data = _input(data)
+    _step(data, predict_file, m, data, output, proba=proba, threshold=threshold,
+          keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows)
 
 
 # --------------------------------------------------------------------------
@@ -246,18 +251,23 @@ def evaluate(
     threshold: Annotated[float, typer.Option(help="Decision threshold (two classes).")] = 0.5,
     bins: Annotated[int, typer.Option(help="Calibration bins.", min=2)] = 10,
     fmt: FormatOpt = None,
+    verify_key_env: VerifyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Accuracy, precision, recall, F1, log loss, Brier, ROC/PR AUC, confusion matrix and
     calibration table of a model on labelled data.
     """
-    m = _run(core.load_scorer, model)
-    scored = _run(core.score_file, m, data, target=target, fmt=fmt)
-    report = _run(core.evaluate_scores, m, scored, threshold=threshold, bins=bins)
+    from logitfit.cli.output import metrics_text
+    from logitfit.cli.scoring import evaluate_scores, load_fitted, score_file
+
+    m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
+    data = _input(data)
+    scored = _step(data, score_file, m, data, target=target, fmt=fmt)
+    report = _step(data, evaluate_scores, m, scored, threshold=threshold, bins=bins)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
-        _console().print(core.metrics_text(report, brief=False))
+        _print(metrics_text(report, brief=False))
 
 
 # --------------------------------------------------------------------------
@@ -268,17 +278,21 @@ def evaluate(
 @app.command(epilog="Example: logitfit summary model.json")
 def summary(
     model: Annotated[Path, typer.Argument(help="Model file.")],
+    verify_key_env: VerifyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What a model file holds: coefficients (with inference tables when the covariance is
     stored), classes, encoding and training metadata.
     """
-    m = _run(core.load_model, model)
-    info = core.model_summary(m)
+    from logitfit.cli.output import model_summary, summary_text
+    from logitfit.cli.scoring import load_estimator
+
+    m = _step(model, load_estimator, model, _key(verify_key_env, "--verify-key-env"))
+    info = _step(model, model_summary, m)
     if as_json:
         print(json.dumps(info, indent=2))
     else:
-        _console().print(core.summary_text(m, info))
+        _print(_step(model, summary_text, m, info))
 
 
 # --------------------------------------------------------------------------
@@ -294,16 +308,20 @@ def report(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column.")] = None,
     threshold: Annotated[float, typer.Option(help="Decision threshold.")] = 0.5,
     fmt: FormatOpt = None,
+    verify_key_env: VerifyOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report: summary, cost per iteration, ROC and PR curves,
     calibration, coefficients, confusion matrix, decision boundary (two features).
     """
-    m = _run(core.load_model, model)
-    scored = _run(core.score_file, m, data, target=target, fmt=fmt, keep_X=True)
-    _run(core.write_report, m, scored, output, threshold=threshold)
+    from logitfit.cli.scoring import load_fitted, score_file, write_report
+
+    m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
+    data = _input(data)
+    scored = _step(data, score_file, m, data, target=target, fmt=fmt, keep_X=True)
+    _step(output, write_report, m, scored, output, threshold=threshold)
     if not quiet:
-        _console().print(f"report written to {output}")
+        _print(f"report written to {output}")
 
 
 # --------------------------------------------------------------------------
@@ -315,17 +333,19 @@ def report(
 def export(
     model: Annotated[Path, typer.Argument(help="Model file.")],
     onnx: Annotated[Path, typer.Option("--onnx", help="ONNX file to write.")],
+    verify_key_env: VerifyOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Export a model to ONNX; probabilities are checked against predict_proba (1e-6) under
     onnxruntime before the file is written.
     """
-    m = _run(core.load_model, model)
+    from logitfit.cli.scoring import load_estimator
     from logitfit.io import onnx as onnx_export
 
-    err = _run(onnx_export.export_onnx, m, onnx)
+    m = _step(model, load_estimator, model, _key(verify_key_env, "--verify-key-env"))
+    err = _step(onnx, onnx_export.export_onnx, m, onnx)
     if not quiet:
-        _console().print(f"ONNX model written to {onnx} (max |p - predict_proba| = {err:.1e})")
+        _print(f"ONNX model written to {onnx} (max |p - predict_proba| = {err:.1e})")
 
 
 # --------------------------------------------------------------------------
@@ -342,14 +362,27 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Write an example data set (numeric and categorical features, target column 'y')."""
-    _run(core.generate_file, output, rows=rows, n_classes=classes, seed=seed)
+    from logitfit.cli.example import generate_file
+
+    _step(output, generate_file, output, rows=rows, n_classes=classes, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``logitfit`` command."""
+    import numpy as np
+
     np.seterr(all="ignore")  # numerics are guarded where they matter; keep stderr clean
     if sys.platform.startswith("linux"):  # pyarrow's Linux wheels include jemalloc
-        # predict's peak RSS, 57 MB CSV to Parquet: jemalloc 204 MB, mimalloc (pyarrow's
-        # default) 227-249 MB: jemalloc hands finished batches back sooner (docs/cli.md)
+        # jemalloc hands finished batches back sooner than mimalloc: lower peak memory (docs/cli.md)
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
-    app(args=argv, prog_name="logitfit")
+    try:
+        app(args=argv, prog_name="logitfit")
+    except CommandFailed as err:
+        print_error(err)
+        raise SystemExit(EXIT_ERROR) from None
+    except Exception as err:  # noqa: BLE001 - outside any step: still one paragraph, no traceback
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            raise
+        print_error(f"unexpected {type(err).__name__}: {err} (set {TRACEBACK_ENV}=1 for the "
+                    "traceback)")
+        raise SystemExit(EXIT_ERROR) from None

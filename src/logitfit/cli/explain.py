@@ -47,10 +47,10 @@ def _console():
 
 
 def _fail(msg: str) -> typer.Exit:
-    from rich.console import Console
+    from logitfit.cli.errors import EXIT_ERROR, print_error
 
-    Console(stderr=True, highlight=False).print(f"[bold red]logitfit explain: error:[/] {msg}")
-    return typer.Exit(code=2)
+    print_error(msg, prog="logitfit explain")  # plain text: a path or column is never markup
+    return typer.Exit(code=EXIT_ERROR)
 
 
 def _column(df: Any, key: str) -> str:

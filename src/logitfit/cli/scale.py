@@ -20,17 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.cli.core import (
-    CLIError,
+from logitfit.cli.errors import CLIError
+from logitfit.cli.fit_setup import (
     FitOptions,
     FitResult,
     fit_recording_warnings,
     model_covariance,
     new_model,
 )
-from logitfit.data.columns import Column, Encoder
 from logitfit.exceptions import DataError
-from logitfit.io.tables import detect_format
 
 #: io's format names to :func:`logitfit.scan` formats and CSV delimiters.
 _SCAN_FORMATS = {"csv": ("csv", ","), "tsv": ("csv", "\t"), "parquet": ("parquet", ","),
@@ -44,6 +42,8 @@ def mode(opts: FitOptions) -> str | None:
         return "dask"
     if opts.data == "-":
         return None
+    from logitfit.io.tables import detect_format
+
     fmt = detect_format(opts.data, opts.fmt)
     if fmt not in _SCAN_FORMATS or _compressed(opts.data):
         return None  # LIBSVM and compressed text are read whole
@@ -74,6 +74,9 @@ def _check_supported(opts: FitOptions, why: str, hint: str = "") -> None:
 
 def fit_scaled(kind: str, opts: FitOptions, callback: Any = None) -> FitResult:
     """Fit by streaming (``kind="stream"``) or on a Dask cluster (``"dask"``)."""
+    from logitfit.data.columns import ColumnEncoder
+    from logitfit.io.tables import detect_format
+
     model = new_model(opts, callback)
     fmt = detect_format(opts.data, opts.fmt) if opts.data != "-" else "csv"
     if fmt not in _SCAN_FORMATS:
@@ -83,7 +86,7 @@ def fit_scaled(kind: str, opts: FitOptions, callback: Any = None) -> FitResult:
         features, n, seconds, msgs, cov = _fit_stream(model, opts, fmt)
     else:
         features, n, seconds, msgs, cov = _fit_dask(model, opts, fmt)
-    encoder = Encoder("table", tuple(Column(c, "numeric") for c in features), len(features))
+    encoder = ColumnEncoder.numeric(features)
     return FitResult(model, encoder, opts, n, 0, seconds, None, cov, msgs, fmt, fitted_by=kind)
 
 

@@ -1,0 +1,256 @@
+"""``logitfit predict``, ``evaluate`` and ``report``: a model file applied to a data file, streamed.
+
+Data files are read in batches, so memory stays flat however large they are;
+outputs are written to a temporary file and renamed, so a failure part way
+leaves no output behind.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from logitfit.cli.errors import CLIError
+from logitfit.exceptions import DataError
+
+#: Rows kept (a deterministic sample) for the decision-boundary plot.
+BOUNDARY_SAMPLE = 5000
+
+_OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
+                   ".feather": "feather", ".arrow": "feather"}
+
+
+def _numeric_encoder(names: list[str]) -> Any:
+    from logitfit.data.columns import ColumnEncoder
+
+    return ColumnEncoder.numeric(names)
+
+
+def load_fitted(path: Path, key: str | None = None) -> Any:
+    """The model file's :class:`~logitfit.model.fitted.FittedModel` (no scikit-learn, no pandas).
+
+    A model fitted on bare arrays gets an encoder of numeric columns named as
+    its features, so it reads data files too. ``key`` requires a valid signature.
+    """
+    from logitfit.io.model_file import load_model
+
+    m = load_model(path, key=key)
+    if m.encoder is None:
+        m.encoder = _numeric_encoder(m.feature_names or [f"x{j}" for j in range(m.n_features)])
+    return m
+
+
+def load_estimator(path: Path, key: str | None = None) -> Any:
+    """:func:`logitfit.load` (the fitted estimator), with an encoder always set."""
+    from logitfit.estimators.loading import load
+
+    m = load(path, key=key)
+    if m.encoder_ is None:
+        m.encoder_ = _numeric_encoder(m.feature_names_)
+    return m
+
+
+def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
+               extra_types: dict[str, Any] | None = None, batch_rows: int = 65_536):
+    """Yield (X, batch, rows_before) for a data file, streamed; batch holds ``extra`` columns."""
+    from logitfit.io.tables import detect_format, iter_batches
+
+    enc = m.encoder
+    dfmt = detect_format(data, fmt)
+    if enc.kind == "libsvm":
+        from logitfit.io.libsvm import iter_libsvm
+
+        if dfmt != "libsvm":
+            raise DataError(data, "this model was fitted on LIBSVM data; give a LIBSVM file")
+        rows = 0
+        for X, y in iter_libsvm(data, n_features=enc.n_features, zero_based=enc.zero_based,
+                                batch_rows=batch_rows):
+            yield X, {"__label__": y}, rows
+            rows += X.shape[0]
+        return
+    if dfmt == "libsvm":
+        raise DataError(data, "this model was fitted on a table; a LIBSVM file has no column names")
+    cols = list(dict.fromkeys(enc.input_columns + extra))
+    types = enc.column_types()
+    for k, v in (extra_types or {}).items():
+        types.setdefault(k, v)
+    rows = 0
+    for batch in iter_batches(data, fmt=dfmt, columns=cols, column_types=types,
+                              batch_rows=batch_rows):
+        yield enc.transform(batch, path=data, row_offset=rows), batch, rows
+        rows += batch.num_rows
+    if rows == 0:
+        raise DataError(data, "the file has no data rows")
+
+
+def _writer(path: str, schema: Any, fmt: str) -> Any:
+    import pyarrow as pa
+
+    if fmt in ("csv", "tsv"):
+        import pyarrow.csv as pc
+
+        sink = sys.stdout.buffer if path == "-" else path
+        return pc.CSVWriter(sink, schema,
+                            write_options=pc.WriteOptions(delimiter="\t" if fmt == "tsv" else ","))
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema)
+    return pa.ipc.new_file(path, schema)
+
+
+def _output_format(path: str) -> str:
+    if path == "-":
+        return "csv"
+    suffix = Path(path).suffix.lower()
+    fmt = _OUTPUT_FORMATS.get(suffix)
+    if fmt is None:
+        raise CLIError(f"{path}: unknown output format {suffix or '(no extension)'!r}; use .csv, "
+                       ".tsv, .parquet or .feather")
+    return fmt
+
+
+def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: float | None,
+                 keep: list[str], fmt: str | None, batch_rows: int = 65_536) -> int:
+    """Stream ``data`` through the model into ``output``; returns the number of rows."""
+    import pyarrow as pa
+
+    from logitfit.io.atomic import atomic_path
+    from logitfit.io.tables import detect_format
+    out_fmt = _output_format(output)
+    classes = m.classes
+    if threshold is not None and len(classes) != 2:
+        raise CLIError("--threshold applies to two-class models; this one has "
+                       f"{len(classes)} classes (labels are the most probable class)")
+    labels = threshold is not None or not proba
+    thr = 0.5 if threshold is None else threshold
+    names = [f"proba_{c}" for c in np.asarray(classes).tolist()]
+    clash = [k for k in keep if k in names or k == "prediction"]
+    if clash:
+        raise CLIError(f"--keep column {clash[0]!r} clashes with an output column")
+    if keep and m.encoder.kind == "libsvm":
+        raise CLIError("--keep does not apply to LIBSVM data (no named columns)")
+    keep_types = {}
+    if detect_format(data, fmt) in ("csv", "tsv"):
+        # pass-through columns keep their text: no type guessing per streamed block
+        keep_types = {k: pa.string() for k in keep if k not in m.encoder.input_columns}
+
+    def run(sink: str) -> int:
+        writer = None
+        n = 0
+        try:
+            for X, batch, _ in _batches_X(m, data, fmt=fmt, extra=keep, extra_types=keep_types,
+                                          batch_rows=batch_rows):
+                P = m.predict_proba(X)
+                arrays, cols = [], []
+                for k in keep:
+                    arrays.append(batch.column(k))
+                    cols.append(k)
+                if labels:
+                    arrays.append(pa.array(m.labels(P, thr).tolist()))
+                    cols.append("prediction")
+                if proba:
+                    for j, name in enumerate(names):
+                        arrays.append(pa.array(P[:, j]))
+                        cols.append(name)
+                out = pa.record_batch(arrays, names=cols)
+                if writer is None:
+                    writer = _writer(sink, out.schema, out_fmt)
+                writer.write_batch(out)
+                n += out.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        return n
+
+    if output == "-":
+        return run("-")
+    with atomic_path(output) as tmp:
+        return run(tmp)
+
+
+@dataclass
+class Scored:
+    """Labels and probabilities of a labelled data file under a model."""
+
+    y: np.ndarray
+    proba: np.ndarray
+    data: str
+    target: str | None
+    X_sample: np.ndarray | None = None
+
+
+def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
+               keep_X: bool = False) -> Scored:
+    """Stream ``data`` and collect true labels and predicted probabilities."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = m.encoder
+    classes = m.classes
+    if enc.kind != "libsvm":
+        target = target or (m.metadata or {}).get("target")
+        if target is None:
+            raise CLIError("--target is required: the model file does not name its target")
+        kind = classes.dtype.kind
+        ttype = {"b": pa.bool_(), "i": pa.int64(), "u": pa.int64(), "f": pa.float64()}.get(
+            kind, pa.string())
+        extra, extra_types = [target], {target: ttype}
+    else:
+        extra, extra_types = [], {}
+    ys, ps, xs = [], [], []
+    for X, batch, rows in _batches_X(m, data, fmt=fmt, extra=extra, extra_types=extra_types):
+        if enc.kind == "libsvm":
+            y = batch["__label__"]
+            y = y.astype(classes.dtype) if classes.dtype.kind in "iuf" else y
+        else:
+            col = batch.column(target)
+            if col.null_count:
+                i = pc.index(pc.is_null(col), True).as_py()
+                raise DataError(data, "missing value in the target column",
+                                row=rows + i + 1, column=target)
+            y = np.asarray(col.to_pylist(), dtype=classes.dtype if classes.dtype.kind != "U"
+                           else str)
+        ys.append(y)
+        ps.append(m.predict_proba(X))
+        if keep_X and m.n_features == 2 and sum(len(x) for x in xs) < BOUNDARY_SAMPLE:
+            xs.append(np.asarray(X.todense() if hasattr(X, "todense") else X))
+    y = np.concatenate(ys)
+    known = set(np.asarray(classes).tolist())
+    unknown = [v for v in np.unique(y).tolist() if v not in known]
+    if unknown:
+        raise DataError(data, f"label {unknown[0]!r} is not one of the model's classes "
+                        f"{np.asarray(classes).tolist()}", column=target)
+    Xs = np.concatenate(xs)[:BOUNDARY_SAMPLE] if xs else None
+    return Scored(y, np.concatenate(ps), data, target, Xs)
+
+
+def evaluate_scores(m: Any, s: Scored, *, threshold: float, bins: int) -> dict[str, Any]:
+    """All metrics of ``logitfit evaluate``."""
+    from logitfit.metrics import classification_report
+
+    out = classification_report(s.y, s.proba, m.classes, threshold=threshold, n_bins=bins)
+    out["data"] = s.data
+    out["model"] = m.source["path"]
+    return out
+
+
+def write_report(m: Any, s: Scored, output: Path, *, threshold: float) -> None:
+    """Render the HTML report of the fitted model ``m`` on scored data to ``output`` (atomically)."""
+    from logitfit.estimators.logistic import LogisticRegression
+    from logitfit.io.atomic import atomic_write
+    from logitfit.report import build_report
+
+    metrics = evaluate_scores(m, s, threshold=threshold, bins=10)
+    est = LogisticRegression.from_fitted(m)
+    names = m.feature_names or [f"x{j}" for j in range(m.n_features)]
+    html = build_report(est, s.y, s.proba, metrics=metrics, X=s.X_sample,
+                        feature_names=names, covariance=m.covariance,
+                        title=f"logitfit report: {Path(m.source['path']).name} on "
+                        f"{Path(s.data).name}")
+    with atomic_write(output, "w", encoding="utf-8") as f:
+        f.write(html)
