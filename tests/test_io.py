@@ -15,7 +15,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from logitfit.cli.core import example_table
+from logitfit.cli.example import example_table
 from logitfit.data.columns import Encoder, target_values
 from logitfit.exceptions import DataError
 from logitfit.io.libsvm import iter_libsvm, read_libsvm
