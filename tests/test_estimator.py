@@ -465,8 +465,6 @@ def test_fit_model_refuses_bad_parameters():
         fit_model(X, y, penalty="l1", penalty_factor=[1, 1])
 
 
-@pytest.mark.xfail(reason="data.validation.encode_labels still imports scikit-learn's label "
-                          "checks (owned by the data layer)", strict=False)
 def test_fit_model_imports_no_scikit_learn():
     import subprocess
     import sys

@@ -7,6 +7,7 @@ silently dropped, imputed or clipped.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +87,22 @@ def check_finite(X: Any, feature_names: np.ndarray | None = None, what: str = "X
 
 
 def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Check y and return (classes, class indices). Two classes give float 0/1 indices."""
-    from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import column_or_1d
+    """Check y and return (classes, class indices). Two classes give float 0/1 indices.
 
-    y = column_or_1d(y, warn=True)
+    scikit-learn's rules for a classifier's target, in numpy alone (the CLI's fit
+    path imports no scikit-learn): a column vector is raveled with a warning,
+    continuous values and mixed-type objects are refused.
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                      "change the shape of y to (n_samples, ), for example using ravel().",
+                      DataConversionWarning, stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
     if y.dtype.kind == "f":
         missing = np.isnan(y)
     elif y.dtype.kind == "O":
@@ -99,12 +111,38 @@ def encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
         missing = np.zeros(y.shape, dtype=bool)
     if missing.any():
         raise ValueError(f"y contains NaN (missing labels), first at row {int(np.flatnonzero(missing)[0])}")
-    check_classification_targets(y)
+    label_type = _label_type(y)
+    if label_type is not None:
+        raise ValueError(f"Unknown label type: {label_type}. Maybe you are trying to fit a "
+                         "classifier, which expects discrete classes on a regression target "
+                         "with continuous values.")
     classes, idx = np.unique(y, return_inverse=True)
     check_two_classes(classes)
     if classes.size == 2:
         return classes, idx.astype(np.float64)
     return classes, idx.astype(np.intp)
+
+
+def _label_type(y: np.ndarray) -> str | None:
+    """None for class labels; else the name scikit-learn gives the target type."""
+    kind = y.dtype.kind
+    if kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.floor(y)):
+            return "continuous"
+        return None
+    if kind in "biuUS":
+        return None
+    if kind == "O":
+        types = {type(v) for v in y}
+        if all(issubclass(t, str) for t in types):
+            return None
+        if all(issubclass(t, (int, np.integer, bool, np.bool_)) for t in types):
+            return None
+        if all(issubclass(t, (float, np.floating, int, np.integer)) for t in types):
+            values = np.asarray(y, dtype=np.float64)
+            return "continuous" if np.any(values != np.floor(values)) else None
+        return "unknown"
+    return "unknown"
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:

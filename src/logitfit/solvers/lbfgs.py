@@ -8,7 +8,6 @@ a few ulps so that it does not stop the solver before the gradient test does.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 from logitfit.model.objective import Objective
 from logitfit.solvers._common import Recorder, gnorm
@@ -21,6 +20,8 @@ FTOL = 0.0
 
 
 def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> SolverResult:
+    from scipy.optimize import minimize  # imported on use: it costs ~0.4 s at start-up
+
     max_iter = DEFAULT_MAX_ITER if options.max_iter is None else options.max_iter
     last: dict[str, object] = {}
 
