@@ -223,7 +223,8 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
     known = set(np.asarray(classes).tolist())
     unknown = [v for v in np.unique(y).tolist() if v not in known]
     if unknown:
-        raise DataError(data, f"label {unknown[0]!r} is not one of the model's classes "
+        model_file = (m.source or {}).get("path", "the model")
+        raise DataError(data, f"label {unknown[0]!r} is not one of the classes of {model_file} "
                         f"{np.asarray(classes).tolist()}", column=target)
     Xs = np.concatenate(xs)[:BOUNDARY_SAMPLE] if xs else None
     return Scored(y, np.concatenate(ps), data, target, Xs)

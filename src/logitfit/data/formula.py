@@ -226,10 +226,19 @@ class FormulaEncoder:
             check_formula(rhs, frozenset(variables))
         except FormulaRefused as err:
             raise ValueError(f"encoding.rhs refused: {err}") from None
-        enc = cls(rhs, synthetic_frame(variables), target=target)
+        frame = synthetic_frame(variables)
+        enc = cls(rhs, frame, target=target)
         state = decode_state(d.get("transform_state", {}))
+        built = dict(enc.spec.transform_state)
+        if not isinstance(state, dict) or set(state) != set(built) or not all(
+                isinstance(v, dict) and set(v) == set(built[k]) for k, v in state.items()):
+            raise ValueError("encoding.transform_state does not match the formula's transforms")
         if state:
             enc.spec = enc.spec.update(transform_state=state)
+            try:  # a state of the right shape with wrong contents fails here, not at predict
+                enc.transform(frame)
+            except (ValueError, TypeError, KeyError, IndexError, DataError) as err:
+                raise ValueError(f"encoding.transform_state cannot be used: {err}") from None
         if list(enc.feature_names) != names or bool(enc.has_intercept) != d.get("has_intercept"):
             raise ValueError(f"the formula {rhs!r} rebuilds the columns {enc.feature_names}, "
                              f"the file lists {names}")
