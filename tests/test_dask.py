@@ -116,6 +116,26 @@ def test_dataframe_string_labels_class_weight_and_lazy_predict(client):
         predict_lazy(got, ddf[names[::-1]], "predict")
 
 
+def test_parquet_frame_with_fused_label_partitions(client, tmp_path):
+    """docs/scale.md's cluster example: dask fuses the partitions of df["default"] read from
+    small Parquet files, so y has fewer partitions than X; the fit aligns them by rows."""
+    X, y = _data(n=2000, p=3, seed=4)
+    names = ["income", "age", "debt"]
+    for i in range(4):
+        part = pd.DataFrame(X[i * 500 : (i + 1) * 500], columns=names)
+        part["default"] = y[i * 500 : (i + 1) * 500]
+        part.to_parquet(tmp_path / f"part-{i}.parquet")
+    df = dd.read_parquet(tmp_path)
+    Xd, yd = df[names], df["default"]
+    ref = LogisticRegression(tol=FIT_TOL).fit(pd.DataFrame(X, columns=names), y)
+    got = LogisticRegression(tol=FIT_TOL).fit(Xd, yd)
+    assert _rel(got.coef_, ref.coef_) < COEF_RTOL and list(got.feature_names_in_) == names
+    p = got.predict_proba(Xd)
+    p.to_dask_dataframe(columns=[f"proba_{c}" for c in got.classes_]).to_parquet(tmp_path / "scores")
+    back = pd.read_parquet(tmp_path / "scores")
+    np.testing.assert_allclose(back.to_numpy(), ref.predict_proba(X), atol=PROBA_ATOL)
+
+
 def test_errors_name_the_problem(client):
     X, y = _data(n=1000)
     X[810, 1] = np.nan

@@ -72,10 +72,20 @@ def _as_array(X: Any, what: str) -> tuple[Any, np.ndarray | None]:
             bad = [f"{c!r} ({t})" for c, t in X.dtypes.items() if getattr(t, "kind", "O") not in "biuf"]
             if bad:
                 raise ValueError(f"{what} has non-numeric columns: {', '.join(bad)}; encode them first")
-        return X.to_dask_array(lengths=True), names
+        return _known_rows(X.to_dask_array()), names
     if isinstance(X, da.Array):
-        return X, None
+        return _known_rows(X), None
     return da.from_array(np.asarray(X)), None
+
+
+def _known_rows(arr: Any) -> Any:
+    """``arr`` with its row-chunk sizes computed from its own graph.
+
+    Not ``to_dask_array(lengths=True)``: dask may fuse the partitions of a narrow
+    selection such as ``df["y"]``, and lengths counted on the frame then disagree
+    with the array's chunks. X, y and weights are aligned by rechunking to X's rows.
+    """
+    return arr.compute_chunk_sizes() if any(np.isnan(c) for c in arr.chunks[0]) else arr
 
 
 def to_blocks(
@@ -115,8 +125,6 @@ def to_blocks(
         raise ValueError(f"X must be 2-D, got {X.ndim} dimensions")
     if dtype is None:
         dtype = np.float32 if X.dtype == np.float32 else np.float64
-    if any(np.isnan(c) for c in X.chunks[0]):
-        X = X.compute_chunk_sizes()
     X = X.rechunk({1: -1})
     rows = X.chunks[0]
     y, _ = _as_array(y, "y")
