@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP_DEMO := $(VENV)/.installed-demo
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test test-slow lint bench bench-quick clean
+.PHONY: demo test test-slow lint docs bench bench-quick clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test-slow: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check src tests benchmarks
 
+# the documentation site into site/: warnings (broken links, undocumented public names) are errors
+docs: $(STAMP_TEST)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
 bench: $(STAMP_TEST)
 	$(VENV)/bin/pip install --quiet -e ".[bench]"
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks --all --write docs/benchmarks.md
@@ -38,4 +42,4 @@ bench-quick: $(STAMP_TEST)
 	$(PY) -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist site .pytest_cache .hypothesis
