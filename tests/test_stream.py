@@ -291,6 +291,28 @@ _MEMORY_SCRIPT = textwrap.dedent(
 )
 
 
+def test_csv_string_columns_are_named_not_raw_arrow_errors(tmp_path):
+    """A text column in a CSV: left out of the default features, refused by name when asked for,
+    and text in a later block of a numeric column named with its value and block."""
+    rng = np.random.default_rng(0)
+    n = 120_000  # over pyarrow's 1 MB inference block, so the bad value is in a later block
+    income = rng.normal(50, 10, n).astype(object)
+    y = rng.integers(0, 2, n)
+    pcsv.write_csv(pa.table({"income": income.astype(float), "region": rng.choice(["n", "s"], n), "y": y}),
+                   tmp_path / "s.csv")
+    ds = logitfit.scan(tmp_path / "s.csv", target="y")
+    assert list(ds.feature_names) == ["income"]
+    with pytest.raises(StreamError, match=r"s\.csv, schema: feature columns are not numeric: 'region' \(string\)"):
+        logitfit.scan(tmp_path / "s.csv", target="y", features=["income", "region"])
+    income[n - 5] = "abc"
+    (tmp_path / "late.csv").write_text("income,y\n" + "".join(f"{a},{b}\n" for a, b in zip(income, y)))
+    ds = logitfit.scan(tmp_path / "late.csv", target="y", memory_limit="1MB")
+    with pytest.raises(StreamError, match=r"late\.csv, CSV block \d+ \(about rows .*\): column 'income' holds "
+                       r"'abc', which is not a number") as err:
+        LogisticRegression().fit(ds)
+    assert err.value.column == "income" and "Arrow" not in str(err.value)
+
+
 def test_peak_memory_bounded_by_budget(tmp_path):
     """A fit on 96 MB of float64 features with a 2 MB budget: peak RSS grows by a few budgets, not by the data.
 

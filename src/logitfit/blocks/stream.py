@@ -29,6 +29,7 @@ the row group (Parquet), record batch (Arrow IPC) or block (CSV).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -203,6 +204,31 @@ def _csv_bytes_per_row(path: str) -> float:
     return max(8.0, len(head) / max(1, lines))
 
 
+_CSV_CONVERSION = re.compile(r"In CSV column #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", re.S)
+
+
+def _csv_error(path: str, unit: str, err: Exception, spec: StreamSpec) -> StreamError:
+    """pyarrow's conversion error as the column's name and value; any other error wrapped."""
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    m = _CSV_CONVERSION.search(str(err))
+    if m is None:
+        return _wrap(path, unit, err)
+    try:  # the column number counts every column of the file: names from the header
+        names = pc.open_csv(path, parse_options=pc.ParseOptions(delimiter=spec.csv_delimiter)).schema.names
+        name = names[int(m.group(1))]
+    except (pa.ArrowException, OSError, IndexError):
+        return _wrap(path, unit, err)
+    value = m.group(3)[:40]
+    if name == spec.target:
+        what = f"label column {name!r} holds {value!r}, not of type {m.group(2)} as in the first rows of the file"
+    else:
+        what = (f"column {name!r} holds {value!r}, which is not a number; scan takes numeric "
+                "features and weights: leave the column out of features or encode it first")
+    return StreamError(path, unit, what, column=name)
+
+
 def _csv_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, Any]]:
     import pyarrow as pa
     import pyarrow.csv as pc
@@ -220,7 +246,8 @@ def _csv_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, 
             convert_options=pc.ConvertOptions(column_types=types, include_columns=spec.columns),
         )
     except Exception as err:  # noqa: BLE001
-        raise _wrap(path, "CSV header", err) from None
+        unit = "CSV block 0" if _CSV_CONVERSION.search(str(err)) else "CSV header"
+        raise _csv_error(path, unit, err, spec) from None
     i = 0
     while True:
         unit = f"CSV block {i} (about rows {i * rows}-{(i + 1) * rows - 1})"
@@ -229,7 +256,7 @@ def _csv_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, 
         except StopIteration:
             break
         except Exception as err:  # noqa: BLE001
-            raise _wrap(path, unit, err) from None
+            raise _csv_error(path, unit, err, spec) from None
         for off in range(0, batch.num_rows, rows):
             yield f"CSV block {i}", batch.slice(off, rows)
         i += 1

@@ -92,8 +92,10 @@ def _schema(path: str, fmt: str, delimiter: str) -> Any:
     return schema
 
 
-def _is_numeric(t: Any) -> bool:
-    return column_kind(t) == "numeric"
+def _numeric_or_unknown(schema: Any, name: str, fmt: str) -> bool:
+    """A numeric column; for CSV (types inferred from the first block) also one empty there."""
+    kind = column_kind(schema.field(name).type)
+    return kind == "numeric" or (fmt == "csv" and kind == "null")
 
 
 class ScanDataset:
@@ -302,9 +304,7 @@ def scan(
     if weight is not None and weight not in first.names:
         raise ValueError(f"{paths[0]}: no weight column {weight!r}; columns are {first.names}")
     if features is None:
-        features = [n for n in first.names if n not in (target, weight) and _is_numeric(first.field(n).type)]
-        if fmt == "csv":  # CSV types are inferred from the first block only: take every column
-            features = [n for n in first.names if n not in (target, weight)]
+        features = [n for n in first.names if n not in (target, weight) and _numeric_or_unknown(first, n, fmt)]
     features = tuple(features)
     if not features:
         raise ValueError(f"{paths[0]}: no numeric feature columns besides {target!r}")
@@ -313,10 +313,11 @@ def scan(
         missing = [c for c in (*features, target, weight) if c is not None and c not in schema.names]
         if missing:
             raise StreamError(path, "schema", f"columns {missing} are missing (present in {paths[0]})")
+        bad = [f"{c!r} ({schema.field(c).type})" for c in features if not _numeric_or_unknown(schema, c, fmt)]
+        if bad:
+            raise StreamError(path, "schema", f"feature columns are not numeric: {', '.join(bad)}; "
+                              "scan takes numeric features: leave these out of features or encode them first")
         if fmt != "csv":
-            bad = [f"{c!r} ({schema.field(c).type})" for c in features if not _is_numeric(schema.field(c).type)]
-            if bad:
-                raise StreamError(path, "schema", f"feature columns are not numeric: {', '.join(bad)}")
             if schema.field(target).type != first.field(target).type:
                 raise StreamError(
                     path, "schema", f"label column {target!r} is {schema.field(target).type} "
@@ -344,7 +345,7 @@ def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_c
     total = 0
     for path in paths:
         schema = _schema(path, fmt, ",")
-        cols = n_columns or sum(_is_numeric(f.type) for f in schema)
+        cols = n_columns or sum(_numeric_or_unknown(schema, f.name, fmt) for f in schema)
         total += _row_count(path, fmt) * cols * 8
     return total
 
