@@ -7,8 +7,7 @@ import pytest
 
 pytest.importorskip("pandas")
 
-from logitfit import LogisticRegression  # noqa: E402
-from logitfit import datasets  # noqa: E402
+from logitfit import LogisticRegression, datasets  # noqa: E402
 
 # Greene, Econometric Analysis, logit on the Spector-Mazzeo data (GPA, TUCE, PSI, intercept)
 SPECTOR_COEF = [2.82611, 0.09516, 2.37869, -13.02135]
