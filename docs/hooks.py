@@ -79,14 +79,15 @@ def public_names() -> dict[str, Any]:
     modules: dict[str, Any] = dict(_PUBLIC_MODULES)
     for optional in _OPTIONAL_MODULES:
         try:
-            importlib.import_module(optional)
+            module = importlib.import_module(optional)
         except ModuleNotFoundError:
             continue
-        modules[optional] = optional
+        if getattr(module, "__file__", None):  # not a bare folder of data files
+            modules[optional] = optional
     for public, sources in modules.items():
         for source in (sources,) if isinstance(sources, str) else sources:
             mod = importlib.import_module(source)
-            for n in mod.__all__:
+            for n in getattr(mod, "__all__", ()):
                 names[f"{public}.{n}"] = getattr(mod, n)
     return names
 
@@ -141,12 +142,25 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
 
 def _resolve(path: str) -> Any:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    """The object a ``::: path`` directive names: a module, or a name in one."""
+    try:
+        return importlib.import_module(path)
+    except ModuleNotFoundError:
+        module, _, name = path.rpartition(".")
+        return getattr(importlib.import_module(module), name)
 
 
 def on_post_build(config: Any) -> None:
-    shown = {id(_resolve(path)) for path in _documented}
+    shown = set()
+    for path in _documented:
+        obj = _resolve(path)
+        shown.add(id(obj))
+        if inspect.ismodule(obj):  # a module directive shows what the module exports
+            shown.update(id(getattr(obj, n)) for n in getattr(obj, "__all__", ()))
+    for public in _OPTIONAL_MODULES:
+        module = sys.modules.get(public)
+        if getattr(module, "__file__", None) and not hasattr(module, "__all__"):
+            log.warning("public module %s declares no __all__", public)
     for name, obj in public_names().items():
         if id(obj) not in shown:
             log.warning("public name %s has no '::: path' entry in docs/%s", name, API_DIR)

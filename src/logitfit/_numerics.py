@@ -43,6 +43,12 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
 
     With ``e = exp(-|z|)`` in (0, 1]: ``sigmoid(z) = 1/(1+e)`` for z >= 0 and
     ``e/(1+e)`` for z < 0. Both branches are exact to rounding.
+
+    Examples
+    --------
+    >>> from logitfit import sigmoid
+    >>> sigmoid([-1000.0, 0.0, 2.0])
+    array([0.        , 0.5       , 0.88079708])
     """
     z = np.asarray(z)
     dtype = z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64

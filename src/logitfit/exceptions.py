@@ -61,12 +61,42 @@ def _make_warnings() -> dict[str, type]:
         base = UserWarning
 
     class ConvergenceWarning(base):
-        """A solver stopped before its gradient criterion was met; the message says why."""
+        """A solver stopped before its gradient criterion was met; the message says why.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+        >>> import warnings
+        >>> from logitfit import ConvergenceWarning, LogisticRegression
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     model = LogisticRegression(solver="gd", max_iter=2).fit(X, y)
+        >>> [w.category.__name__ for w in caught]
+        ['ConvergenceWarning']
+        >>> model.converged_
+        False
+        """
 
     class SeparationWarning(ConvergenceWarning):
         """The data are (quasi-)completely separated: the maximum-likelihood estimate does not exist.
 
         ``details`` holds whatever the detector found (variables and directions).
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import numpy as np
+        >>> from logitfit import LogisticRegression, SeparationWarning
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     _ = LogisticRegression().fit(X, y).summary()
+        >>> any(issubclass(w.category, SeparationWarning) for w in caught)
+        True
         """
 
         def __init__(self, message: str, details: dict | None = None) -> None:

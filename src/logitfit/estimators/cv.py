@@ -71,6 +71,19 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     cv_n_nonzero_ : (n_alphas,), non-zero features per alpha, mean over the folds
     alpha_min_, alpha_1se_, alpha_ : float ; path_ : PathResult on all rows
     coef_, intercept_, classes_ : the final model
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticRegressionCV
+    >>> model = LogisticRegressionCV(n_alphas=10, cv=5, random_state=0).fit(X, y)
+    >>> model.alpha_ > 0
+    True
+    >>> model.coef_.shape
+    (1, 2)
     """
 
     def __init__(

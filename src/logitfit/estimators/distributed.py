@@ -34,6 +34,14 @@ def connect(address: str | None = None, **kwargs: Any) -> Any:
     With ``address=None`` the client already registered in this process is
     returned (the one created last), else a local cluster is started with
     ``distributed.Client(**kwargs)``. Fits use the default client.
+
+    Examples
+    --------
+    >>> from logitfit import dask as lfd
+    >>> client = lfd.connect(processes=False, n_workers=1, dashboard_address=None)
+    >>> lfd.connect() is client
+    True
+    >>> client.close()
     """
     from distributed import Client
 
@@ -46,7 +54,25 @@ def connect(address: str | None = None, **kwargs: Any) -> Any:
 
 
 def get_client(client: Any = None) -> Any:
-    """``client`` if given, else the default ``distributed`` client; a clear error if none exists."""
+    """``client`` if given, else the default ``distributed`` client; a clear error if none exists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from logitfit import LogisticRegression
+    >>> from logitfit import dask as lfd
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    >>> lfd.get_client() is client
+    True
+    >>> lfd.get_client(client) is client
+    True
+    >>> client.close()
+    """
     if client is not None:
         return client
     from distributed import default_client
@@ -115,6 +141,22 @@ def to_blocks(
     Returns
     -------
     (DaskBlocks, classes, feature names or None)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from logitfit import LogisticRegression
+    >>> from logitfit import dask as lfd
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    >>> blocks, classes, _ = lfd.to_blocks(da.from_array(X, chunks=50), da.from_array(y, chunks=50))
+    >>> blocks.n_samples, classes.tolist()
+    (200, [0, 1])
+    >>> client.close()
     """
     import dask
     import dask.array as da
@@ -169,7 +211,24 @@ def _class_counts(block, n_classes: int) -> tuple:
 
 
 def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> tuple[DaskBlocks, np.ndarray]:
-    """The estimator's hook: ``LogisticRegression.fit(dask X, dask y)`` -> (blocks, classes)."""
+    """The estimator's hook: ``LogisticRegression.fit(dask X, dask y)`` -> (blocks, classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from logitfit import LogisticRegression
+    >>> from logitfit import dask as lfd
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    >>> blocks, classes = lfd.fit_blocks(LogisticRegression(), da.from_array(X, chunks=50), da.from_array(y, chunks=50))
+    >>> classes.tolist()
+    [0, 1]
+    >>> client.close()
+    """
     if y is None:
         raise ValueError("fit on a Dask collection needs y (a Dask array or Series of labels)")
     if getattr(estimator, "solver", None) == "sgd":
@@ -211,6 +270,25 @@ def predict_lazy(estimator: Any, X: Any, method: str = "predict") -> Any:
 
     ``method`` is "predict", "predict_proba", "predict_log_proba" or
     "decision_function". Nothing is computed until the result is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> from logitfit import LogisticRegression
+    >>> from logitfit import dask as lfd
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    >>> model = LogisticRegression().fit(da.from_array(X, chunks=50), da.from_array(y, chunks=50))
+    >>> lazy = lfd.predict_lazy(model, da.from_array(X, chunks=50), "predict_proba")
+    >>> type(lazy).__name__, lazy.shape
+    ('Array', (200, 2))
+    >>> np.allclose(lazy.compute(), LogisticRegression().fit(X, y).predict_proba(X))
+    True
+    >>> client.close()
     """
     if method not in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
         raise ValueError(f"unknown method {method!r}")

@@ -47,6 +47,19 @@ def load(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | Non
     ModelFileError
         A missing, truncated, corrupted, hand-edited, unsigned (with ``key``)
         or newer-version file, or a stored parameter out of its range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import logitfit
+    >>> model = logitfit.LogisticRegression().fit(X, y)
+    >>> model.save("model.json")
+    >>> again = logitfit.load("model.json")
+    >>> np.array_equal(again.predict_proba(X), model.predict_proba(X))
+    True
     """
     from logitfit.estimators.logistic import LogisticRegression
 

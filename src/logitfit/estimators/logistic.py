@@ -103,6 +103,24 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver_ : str, the solver that ran (after resolving "auto")
     objective_ : float, J at the solution
     n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticRegression
+    >>> model = LogisticRegression().fit(X, y)
+    >>> model.coef_.round(2), model.intercept_.round(2)
+    (array([[ 1.17, -2.41]]), array([0.32]))
+    >>> model.predict_proba(X[:2]).round(3)
+    array([[0.313, 0.687],
+           [0.306, 0.694]])
+    >>> model.score(X, y)
+    0.815
+    >>> LogisticRegression(penalty="l2", alpha=0.1).fit(X, y).coef_.round(2)
+    array([[ 0.46, -1.  ]])
     """
 
     def __init__(

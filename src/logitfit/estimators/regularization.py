@@ -243,6 +243,19 @@ def regularization_path(
     Returns
     -------
     PathResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import regularization_path
+    >>> path = regularization_path(X, y, n_alphas=5)
+    >>> path.alphas.round(4)
+    array([0.2934, 0.0293, 0.0029, 0.0003, 0.    ])
+    >>> path.coef.shape
+    (5, 1, 2)
     """
     from logitfit.data.validation import validate_fit
     from logitfit.estimators.logistic import LogisticRegression

@@ -38,7 +38,18 @@ __all__ = ["ConvexityCheck", "convexity", "squared_error", "DescentResult", "des
 
 
 def squared_error(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Value, gradient and Hessian of ``E = (1/(2m)) sum (sigmoid(X theta) - y)^2`` (module docstring)."""
+    """Value, gradient and Hessian of ``E = (1/(2m)) sum (sigmoid(X theta) - y)^2`` (module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> value, grad, hess = explain.squared_error(np.zeros(2), X, y)
+    >>> value, grad.shape, hess.shape
+    (0.125, (2,), (2, 2))
+    """
     z = X @ theta
     h, q = sigmoid(z), sigmoid(-z)
     r = h - y
@@ -64,6 +75,16 @@ class ConvexityCheck:
     through ``theta_opt``, ``t`` the grid along them and ``log_loss``,
     ``sq_error`` (n_lines, len(t)) the costs; ``*_curv`` the second derivative
     along each line, ``d^T H d``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> check = explain.convexity(X, y, n_points=20, n_lines=1)
+    >>> check.points.shape[0], check.min_eig_log.shape
+    (20, (20,))
     """
 
     theta_opt: np.ndarray
@@ -142,6 +163,18 @@ def convexity(
     :class:`logitfit.model.objective.LogisticObjective`, the squared error's from
     :func:`squared_error`. Lines: ``theta* + t d`` for ``n_lines`` such
     directions d, t in [-radius, radius].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> check = explain.convexity(X, y, n_points=50)
+    >>> bool((check.min_eig_log >= -check.tol_log).all())
+    True
+    >>> bool((check.min_eig_sq < -check.tol_sq).any())
+    True
     """
     X, y = _check(X, y)
     theta_opt = fit_theta(X, y) if theta_opt is None else np.asarray(theta_opt, float).ravel()
@@ -230,6 +263,16 @@ class DescentResult:
 
     ``frames`` are the iterations shown, one per animation frame. The decision
     boundary panel needs X = [1, x1, x2] (two features after the ones).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> result = explain.descent(X, y, [0.1, 1.0], n_iter=50, n_frames=5)
+    >>> result.optimizer, len(result.runs), result.frames.shape
+    ('gd', 2, (5,))
     """
 
     X: np.ndarray
@@ -374,6 +417,17 @@ def descent(
     out here. X is used as given (prepend the ones column for an intercept).
     On the course data set 1 (unscaled exam scores, largest Hessian eigenvalue
     about 2.3e3 at theta = 0), lr 0.001 descends and 0.01 and 0.1 bounce and diverge.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> result = explain.descent(X, y, [0.1, 1.0], n_iter=200)
+    >>> costs = [run.costs[-1] for run in result.runs]
+    >>> bool(costs[1] < costs[0])
+    True
     """
     X, y = _check(X, y)
     if optimizer not in OPTIMIZERS:

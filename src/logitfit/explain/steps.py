@@ -71,7 +71,15 @@ EIG_ROUNDING = 64.0
 
 
 def with_intercept(X: ArrayLike) -> np.ndarray:
-    """``[1, X]``: the course's design matrix, a column of ones prepended."""
+    """``[1, X]``: the course's design matrix, a column of ones prepended.
+
+    Examples
+    --------
+    >>> from logitfit import explain
+    >>> explain.with_intercept([[2.0], [3.0]])
+    array([[1., 2.],
+           [1., 3.]])
+    """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
@@ -99,6 +107,17 @@ def fit_theta(X: ArrayLike, y: ArrayLike) -> np.ndarray:
 
     X is used as given (no intercept is added): the objective is built with
     ``fit_intercept=False`` so its parameter vector is the course's theta.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> theta = explain.fit_theta(X, y)
+    >>> from logitfit import gradient
+    >>> bool(np.abs(gradient(theta, X, y)).max() < 1e-10)
+    True
     """
     from logitfit.solvers import SolverOptions, minimize
 
@@ -121,6 +140,17 @@ def resolve_theta(spec: str | ArrayLike, X: ArrayLike, y: ArrayLike, seed: int =
     ``random`` draws ``theta_j ~ N(0, 1) / (scale_j sqrt(n))`` with ``scale_j``
     the root mean square of column j, so ``theta^T x`` is of order one
     whatever the units of the features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> explain.resolve_theta("zeros", X, y)
+    array([0., 0.])
+    >>> explain.resolve_theta("0.5,-1", X, y)
+    array([ 0.5, -1. ])
     """
     X, y = _check(X, y)
     n = X.shape[1]
@@ -149,6 +179,14 @@ def fd_step(theta_j: float, x_j: np.ndarray) -> float:
 
     J depends on theta_j only through ``theta_j x_ij``, so the step is taken on
     the scale ``1/rms(x_j)`` (or on theta_j itself when that is larger).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> step = explain.fd_step(0.0, np.array([1.0, -1.0]))
+    >>> bool(step == np.finfo(float).eps ** (1 / 3))
+    True
     """
     rms = float(np.sqrt(np.mean(x_j * x_j)))
     unit = 1.0 / rms if rms > 0 else 1.0
@@ -169,6 +207,16 @@ class DerivationStep:
     ``scale = (1/m) sum_i |(h_i - y_i) x_ij|`` bounds the rounding error of
     every row (it is the size of the summands, not of their possibly
     cancelling sum, so the measure stays meaningful near the optimum).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> step = explain.derivation(X, y, j=1).steps[-1]
+    >>> type(step).__name__, isinstance(step.value, float)
+    ('DerivationStep', True)
     """
 
     name: str
@@ -182,7 +230,20 @@ class DerivationStep:
 
 @dataclass(frozen=True)
 class DerivationTable:
-    """The derivation of dJ/d theta_j evaluated on data, with text/markdown/LaTeX/HTML renderings."""
+    """The derivation of dJ/d theta_j evaluated on data, with text/markdown/LaTeX/HTML renderings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> table = explain.derivation(X, y, j=1)
+    >>> table.j, table.m
+    (1, 4)
+    >>> "|" in table.to_markdown()
+    True
+    """
 
     steps: tuple[DerivationStep, ...]
     j: int
@@ -310,6 +371,19 @@ def derivation(X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None, j: in
         6. :func:`logitfit.gradient`; 7. :class:`logitfit.model.objective.LogisticObjective`.
 
         Rows 2-4 are compared with the row before; rows 5-7 with the closed form (row 4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> table = explain.derivation(X, y, j=1)
+    >>> len(table.steps)
+    7
+    >>> steps = [step.value for step in table.steps]
+    >>> np.allclose(steps, steps[0])
+    True
     """
     X, y = _check(X, y)
     theta = np.zeros(X.shape[1]) if theta is None else resolve_theta(theta, X, y)
@@ -333,7 +407,15 @@ def derivation(X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None, j: in
 
 @dataclass(frozen=True)
 class SigmoidCheck:
-    """``sigma'(z) = sigma(z)(1 - sigma(z))`` against central differences on a grid of z."""
+    """``sigma'(z) = sigma(z)(1 - sigma(z))`` against central differences on a grid of z.
+
+    Examples
+    --------
+    >>> from logitfit import explain
+    >>> check = explain.sigmoid_check([0.0, 1.0])
+    >>> check.analytic.round(4)
+    array([0.25  , 0.1966])
+    """
 
     z: np.ndarray
     sigma: np.ndarray
@@ -374,6 +456,14 @@ def sigmoid_check(z: ArrayLike | None = None) -> SigmoidCheck:
 
     ``d = eps^(1/3) max(1, |z|)``; ``1 - sigma(z)`` is computed as ``sigma(-z)``
     (exact, no cancellation). Default grid: 401 points on [-10, 10].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> check = explain.sigmoid_check()
+    >>> bool(np.abs(check.analytic - check.finite_diff).max() < 1e-9)
+    True
     """
     z = np.linspace(-10.0, 10.0, 401) if z is None else np.asarray(z, dtype=np.float64).ravel()
     d = FD_STEP_FACTOR * np.maximum(1.0, np.abs(z))
@@ -396,6 +486,16 @@ class LikelihoodCheck:
     Newton solver on J, ``theta_max_likelihood`` from maximising the
     log-likelihood by Fisher scoring (a different algorithm on a different
     function).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> check = explain.likelihood(X, y, np.zeros(2))
+    >>> round(check.cost, 6), round(check.loglike, 6), check.m
+    (0.693147, -2.772589, 4)
     """
 
     theta: np.ndarray
@@ -475,6 +575,18 @@ def likelihood(X: ArrayLike, y: ArrayLike, theta: ArrayLike | None = None) -> Li
     ``log L = sum_i log( h_i^y_i (1-h_i)^(1-y_i) ) = sum_i [y_i log h_i + (1-y_i) log(1-h_i)]``
     is evaluated with ``log h = log_sigmoid(z)`` and ``log(1-h) = log_sigmoid(-z)``;
     J with :func:`logitfit.cost`. theta defaults to zeros.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import explain
+    >>> X = explain.with_intercept([[0.5], [-1.0], [2.0], [1.0]])
+    >>> y = np.array([1, 0, 1, 0])
+    >>> check = explain.likelihood(X, y)
+    >>> bool(np.isclose(check.cost, -check.loglike / check.m))
+    True
+    >>> np.allclose(check.theta_min_cost, check.theta_max_likelihood, atol=1e-6)
+    True
     """
     X, y = _check(X, y)
     theta = np.zeros(X.shape[1]) if theta is None else resolve_theta(theta, X, y)

@@ -122,6 +122,19 @@ def lr_test(restricted: Any, full: Any) -> ChiSquareTest:
 
     ``LR = 2 (llf_full - llf_restricted)`` on ``k_full - k_restricted`` degrees
     of freedom. For Firth fits the penalised log-likelihoods are compared.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticRegression, lr_test
+    >>> full = LogisticRegression().fit(X, y)
+    >>> restricted = LogisticRegression().fit(X[:, :1], y)
+    >>> test = lr_test(restricted, full)
+    >>> test.df, round(test.statistic, 2), test.pvalue < 1e-10
+    (1, 103.58, True)
     """
     a, b = restricted._inference(), full._inference()
     if abs(a.nobs - b.nobs) > 1e-9 * max(1.0, b.nobs):

@@ -91,6 +91,17 @@ def check_separation(X: Any, y: Any, sample_weight: Any = None, *, fit_intercept
     fit_intercept : bool, default=True
     feature_names : list of str, optional (taken from a DataFrame's columns otherwise)
     ref_class : int, default=0, the reference class of the multinomial case.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import check_separation
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> result = check_separation(X, np.array([0, 0, 1, 1]))
+    >>> result.kind, result.variables
+    ('complete', ['x0'])
+    >>> print(check_separation(X, np.array([0, 1, 0, 1])))
+    no separation: the maximum-likelihood estimate exists
     """
     if feature_names is None and hasattr(X, "columns"):
         feature_names = [str(c) for c in X.columns]

@@ -29,6 +29,23 @@ class Summary:
     cov_type : str, "nonrobust", "HC0".."HC3" or "cluster"
     groups : array-like, cluster labels (``cov_type="cluster"``)
     alpha : float, the intervals have coverage ``1 - alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticRegression
+    >>> summary = LogisticRegression().fit(X, y).summary()
+    >>> type(summary).__name__
+    'Summary'
+    >>> summary.names
+    ['x0', 'x1', 'Intercept']
+    >>> summary.coef.round(3)
+    array([ 1.174, -2.406,  0.32 ])
+    >>> summary.std_err.round(3)
+    array([0.239, 0.339, 0.2  ])
     """
 
     def __init__(self, inference: Any, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05) -> None:

@@ -65,7 +65,20 @@ _CLASS_DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248]|U\d{1,5}|O)")
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be used: missing, truncated, corrupted, edited, unsigned or too new."""
+    """A model file that cannot be used: missing, truncated, corrupted, edited, unsigned or too new.
+
+    Examples
+    --------
+    >>> import logitfit
+    >>> from logitfit import ModelFileError
+    >>> with open("broken.json", "w") as f:
+    ...     _ = f.write("{not json")
+    >>> try:
+    ...     logitfit.load("broken.json")
+    ... except ModelFileError as error:
+    ...     print(type(error).__name__)
+    ModelFileError
+    """
 
     def __init__(self, path: str | os.PathLike, message: str) -> None:
         self.path = str(path)

@@ -109,6 +109,19 @@ class ScanDataset:
     target, weight : str, str or None
     memory_limit : int, bytes
     n_samples, classes, sw_sum, class_counts : from the first pass (computed on first use)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import pandas as pd
+    >>> from logitfit import scan
+    >>> pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_csv("rows.csv", index=False)
+    >>> data = scan("rows.csv", target="y")
+    >>> list(data.feature_names), data.n_samples, data.classes.tolist()
+    (['a', 'b'], 200, [0, 1])
     """
 
     def __init__(self, spec: StreamSpec, memory_limit: int, max_classes: int = MAX_CLASSES) -> None:
@@ -291,6 +304,20 @@ def scan(
     -------
     ScanDataset
         Pass it to ``LogisticRegression().fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import pandas as pd
+    >>> from logitfit import LogisticRegression, scan
+    >>> pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y}).to_parquet("rows.parquet")
+    >>> data = scan("rows.parquet", target="y")
+    >>> model = LogisticRegression().fit(data)
+    >>> np.allclose(model.coef_, LogisticRegression().fit(X, y).coef_, atol=1e-6)
+    True
     """
     paths = resolve_paths(source)
     fmt = _format(paths, format)

@@ -83,6 +83,20 @@ class FittedModel:
     ------
     FieldError
         A field with the wrong shape, type or a non-finite coefficient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import FittedModel
+    >>> fitted = FittedModel(np.array([[1.0, -2.0]]), np.array([0.5]), np.array([0, 1]))
+    >>> fitted.predict_proba(X[:2]).round(3)
+    array([[0.291, 0.709],
+           [0.283, 0.717]])
+    >>> fitted.predict(X[:2])
+    array([1, 1])
     """
 
     def __init__(

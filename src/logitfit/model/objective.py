@@ -139,6 +139,21 @@ class LogisticObjective:
         L2 strength; the term is ``alpha/2 * sum_j f_j w_j^2``.
     penalty_factor : array of shape (n_features,), optional
         Per-feature multipliers ``f_j`` of ``alpha`` (0 leaves a feature unpenalised).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticObjective
+    >>> from logitfit.blocks.memory import InMemoryBlocks
+    >>> objective = LogisticObjective(InMemoryBlocks(X, y.astype(float), np.ones(200)))
+    >>> theta = np.zeros(3)
+    >>> round(objective.value(theta), 6)
+    0.693147
+    >>> objective.grad(theta).round(4)
+    array([-0.121 ,  0.2927, -0.03  ])
     """
 
     def __init__(

@@ -38,7 +38,19 @@ def _as_arrays(theta: ArrayLike, X: ArrayLike, y: ArrayLike):
 
 
 def cost(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0) -> float:
-    """Log-loss cost ``J(theta)`` of the course, with the optional L2 term ``lam/(2m)``."""
+    """Log-loss cost ``J(theta)`` of the course, with the optional L2 term ``lam/(2m)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import cost
+    >>> X = np.array([[1.0, 0.5], [1.0, -1.0], [1.0, 2.0]])
+    >>> y = np.array([1, 0, 1])
+    >>> round(cost(np.zeros(2), X, y), 6)
+    0.693147
+    >>> bool(np.isclose(cost(np.zeros(2), X, y), np.log(2)))
+    True
+    """
     theta, X, y = _as_arrays(theta, X, y)
     m = X.shape[0]
     J = float(np.mean(binary_loss_terms(X @ theta, y)))
@@ -48,7 +60,17 @@ def cost(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0) -> floa
 
 
 def gradient(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float = 0.0) -> np.ndarray:
-    """Gradient ``(1/m) X^T (h - y) + (lam/m) theta`` (``theta[0]`` not penalised)."""
+    """Gradient ``(1/m) X^T (h - y) + (lam/m) theta`` (``theta[0]`` not penalised).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit import gradient
+    >>> X = np.array([[1.0, 0.5], [1.0, -1.0], [1.0, 2.0]])
+    >>> y = np.array([1, 0, 1])
+    >>> gradient(np.zeros(2), X, y)
+    array([-0.16666667, -0.58333333])
+    """
     theta, X, y = _as_arrays(theta, X, y)
     m = X.shape[0]
     g = X.T @ binary_residual(X @ theta, y) / m

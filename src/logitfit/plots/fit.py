@@ -66,6 +66,21 @@ def plot_history(history: dict[str, list[float]] | Any, *, ax: Axes | None = Non
         ``history_`` of a fit (lists ``objective`` and ``grad_norm``; entry 0
         is the start) or the estimator itself.
     ax : matplotlib Axes, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_history(model.history_)
+    >>> len(fig.axes)
+    2
     """
     h = getattr(history, "history_", history)
     fig, ax = _axes(ax)
@@ -84,7 +99,23 @@ def plot_history(history: dict[str, list[float]] | Any, *, ax: Axes | None = Non
 
 def plot_roc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None, *,
              ax: Axes | None = None) -> Figure:
-    """ROC curve (one-vs-rest per class for three or more classes) with AUC in the legend."""
+    """ROC curve (one-vs-rest per class for three or more classes) with AUC in the legend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_roc(y, proba)
+    >>> fig.axes[0].get_xlabel()
+    'false positive rate'
+    """
     from sklearn.metrics import auc, roc_curve
 
     Y, P, labels = _binary_score(y, proba, classes)
@@ -103,7 +134,23 @@ def plot_roc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None
 
 def plot_pr(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None, *,
             ax: Axes | None = None) -> Figure:
-    """Precision-recall curve with average precision in the legend."""
+    """Precision-recall curve with average precision in the legend.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_pr(y, proba)
+    >>> fig.axes[0].get_ylabel()
+    'precision'
+    """
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
     Y, P, labels = _binary_score(y, proba, classes)
@@ -127,6 +174,21 @@ def plot_calibration(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | Non
 
     Two classes: the event is the positive class ``classes[1]``; more classes:
     the event is "the most probable class is right".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_calibration(y, proba, n_bins=5)
+    >>> len(fig.axes) >= 1
+    True
     """
     from logitfit.metrics import calibration_table
 
@@ -159,6 +221,21 @@ def plot_coefficients(coef: np.ndarray, names: list[str], se: np.ndarray | None 
         Standard errors; intervals are ``coef +- 1.96 se``.
     intercept : float, optional
         Shown in the title (not plotted: its scale differs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_coefficients(model.coef_[0], ["a", "b"], intercept=model.intercept_[0])
+    >>> len(fig.axes) >= 1
+    True
     """
     coef = np.asarray(coef, dtype=float).ravel()
     fig, ax = _axes(ax, (6.0, max(2.5, 0.35 * len(coef) + 1.2)))
@@ -179,7 +256,17 @@ def plot_coefficients(coef: np.ndarray, names: list[str], se: np.ndarray | None 
 
 def plot_confusion(matrix: np.ndarray | list, labels: list[Any], *,
                    ax: Axes | None = None) -> Figure:
-    """Confusion matrix as a heat map with counts (rows: true class, columns: predicted)."""
+    """Confusion matrix as a heat map with counts (rows: true class, columns: predicted).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import plots
+    >>> fig = plots.plot_confusion([[50, 10], [5, 35]], labels=[0, 1])
+    >>> fig.axes[0].get_title()
+    'confusion matrix'
+    """
     cm = np.asarray(matrix, dtype=float)
     fig, ax = _axes(ax, (4.5, 4.0))
     im = ax.imshow(cm, cmap="Blues")
@@ -209,6 +296,21 @@ def plot_decision_boundary(model: Any, X: np.ndarray, y: np.ndarray | None = Non
     feature_names : list of str, optional
     resolution : int
         Grid points per axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> fig = plots.plot_decision_boundary(model, X, y, feature_names=["a", "b"])
+    >>> fig.axes[0].get_xlabel()
+    'a'
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:

@@ -90,6 +90,22 @@ def plot_path(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> from logitfit import regularization_path
+    >>> fig = plots.plot_path(regularization_path(X, y, n_alphas=10))
+    >>> fig.axes[0].get_xscale()
+    'log'
     """
     if cv is None and hasattr(path, "alpha_min_"):
         cv = path
@@ -151,6 +167,23 @@ def plot_cv(cv: Any, *, ax: Axes | None = None) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from logitfit import LogisticRegression, plots
+    >>> model = LogisticRegression().fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> from logitfit import LogisticRegressionCV
+    >>> cv = LogisticRegressionCV(n_alphas=10, cv=3, random_state=0).fit(X, y)
+    >>> fig = plots.plot_cv(cv)
+    >>> fig.axes[0].get_xscale()
+    'log'
     """
     if not hasattr(cv, "cv_mean_"):
         raise TypeError("plot_cv needs a fitted LogisticRegressionCV")

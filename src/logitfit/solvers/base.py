@@ -15,7 +15,21 @@ __all__ = ["History", "Solver", "SolverOptions", "SolverResult"]
 
 @dataclass(frozen=True)
 class History:
-    """Per-iteration record; entry 0 is the starting point."""
+    """Per-iteration record; entry 0 is the starting point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticRegression
+    >>> history = LogisticRegression(solver="newton").fit(X, y).history_
+    >>> len(history["objective"]) == len(history["grad_norm"])
+    True
+    >>> history["grad_norm"][-1] <= 1e-6
+    True
+    """
 
     objective: tuple[float, ...] = ()
     grad_norm: tuple[float, ...] = ()
@@ -42,6 +56,24 @@ class SolverResult:
     converged : bool, ``grad_norm <= tol``.
     message : str, why the solver stopped.
     history : History
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticObjective
+    >>> from logitfit.blocks.memory import InMemoryBlocks
+    >>> from logitfit.solvers import minimize
+    >>> objective = LogisticObjective(InMemoryBlocks(X, y.astype(float), np.ones(200)))
+    >>> result = minimize(objective, np.zeros(3), "newton")
+    >>> result.converged, result.solver, result.n_iter
+    (True, 'newton', 5)
+    >>> result.x.round(2)
+    array([ 1.17, -2.41,  0.32])
+    >>> result.grad_norm <= 1e-6
+    True
     """
 
     x: np.ndarray
@@ -63,6 +95,13 @@ class SolverOptions:
     means a backtracking (Armijo) line search for gd and an estimate from the
     curvature for sgd. ``callback(iteration, x, fun, grad_norm)`` is called
     after each iteration; returning True stops the solver.
+
+    Examples
+    --------
+    >>> from logitfit.solvers import SolverOptions
+    >>> options = SolverOptions(tol=1e-8, max_iter=50)
+    >>> options.tol, options.max_iter
+    (1e-08, 50)
     """
 
     tol: float = 1e-6

@@ -48,6 +48,16 @@ def choose_solver(n_samples: int, n_params: int, *, sparse: bool, multinomial: b
     K^2 blocks, so every multinomial model takes Newton-CG. Measurements in
     docs/solvers.md. (The estimators take ``"cd"`` instead whenever an L1 or
     elastic-net penalty or box bounds apply.)
+
+    Examples
+    --------
+    >>> from logitfit.solvers import choose_solver
+    >>> choose_solver(10_000, 20, sparse=False)
+    'newton'
+    >>> choose_solver(10_000, 500, sparse=False)
+    'newton-cg'
+    >>> choose_solver(10_000, 20, sparse=False, multinomial=True)
+    'newton-cg'
     """
     del n_samples, sparse
     if not multinomial and n_params <= NEWTON_MAX_PARAMS:
@@ -56,6 +66,21 @@ def choose_solver(n_samples: int, n_params: int, *, sparse: bool, multinomial: b
 
 
 def get_solver(name: str) -> Solver:
+    """The solver function registered under ``name`` (one of :data:`SOLVERS` but ``"auto"``).
+
+    Every solver has the signature ``solve(objective, x0, options) -> SolverResult``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a registered solver; the message lists the names.
+
+    Examples
+    --------
+    >>> from logitfit.solvers import get_solver
+    >>> get_solver("lbfgs").__module__
+    'logitfit.solvers.lbfgs'
+    """
     registry = _registry()
     try:
         return registry[name]
@@ -72,7 +97,25 @@ def minimize(
     n_samples: int | None = None,
     sparse: bool = False,
 ) -> SolverResult:
-    """Minimise ``objective`` from ``x0`` with the named solver (or the ``auto`` rule)."""
+    """Minimise ``objective`` from ``x0`` with the named solver (or the ``auto`` rule).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+    >>> from logitfit import LogisticObjective
+    >>> from logitfit.blocks.memory import InMemoryBlocks
+    >>> from logitfit.solvers import SolverOptions, minimize
+    >>> objective = LogisticObjective(InMemoryBlocks(X, y.astype(float), np.ones(200)))
+    >>> newton = minimize(objective, np.zeros(3), "newton")
+    >>> lbfgs = minimize(objective, np.zeros(3), "lbfgs", SolverOptions(tol=1e-8))
+    >>> newton.converged, lbfgs.converged
+    (True, True)
+    >>> np.allclose(newton.x, lbfgs.x, atol=1e-5)
+    True
+    """
     options = options or SolverOptions()
     if solver == "auto":
         solver = choose_solver(
