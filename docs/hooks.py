@@ -31,7 +31,8 @@ _PUBLIC_MODULES = {
     "logitfit.solvers": "logitfit.solvers",
     "logitfit.plots": "logitfit.plots",
     "logitfit.dask": "logitfit.estimators.distributed",
-    "logitfit.explain": ("logitfit.explain.steps", "logitfit.explain.landscape"),
+    "logitfit.explain": ("logitfit.explain.steps", "logitfit.explain.identities",
+                         "logitfit.explain.landscape"),
 }
 _OPTIONAL_MODULES = ("logitfit.datasets",)  # documented when the package has it
 

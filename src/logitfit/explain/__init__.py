@@ -1,7 +1,7 @@
 """Why the gradient is what it is: derivations, checks and pictures on the user's own data.
 
-Every name of :mod:`logitfit.explain.steps` and :mod:`logitfit.explain.landscape`
-is available here (``logitfit.explain.derivation(X, y)``, ``logitfit.explain.descent(...)``).
+Every name of :mod:`logitfit.explain.steps`, :mod:`logitfit.explain.identities` and
+:mod:`logitfit.explain.landscape` is available here (``logitfit.explain.derivation(X, y)``, ``logitfit.explain.descent(...)``).
 """
 
 from __future__ import annotations
@@ -9,13 +9,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LANDSCAPE = {"ConvexityCheck", "DescentResult", "convexity", "descent", "squared_error"}
+_HOMES = {name: module for module, names in (
+    ("landscape", ("ConvexityCheck", "DescentResult", "convexity", "descent", "squared_error")),
+    ("identities", ("LikelihoodCheck", "SigmoidCheck", "likelihood", "sigmoid_check")),
+) for name in names}
 
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    module = "landscape" if name in _LANDSCAPE else "steps"
+    module = _HOMES.get(name, "steps")
     mod = importlib.import_module(f"logitfit.explain.{module}")
     try:
         return getattr(mod, name)
