@@ -377,6 +377,16 @@ def test_streaming_fit_forced_by_memory_limit_equals_in_memory(big_parquet):
     assert proc.returncode == 2 and b"--holdout" in proc.stderr and b"--memory-limit" in proc.stderr
 
 
+def test_streaming_fit_names_a_text_column(big_parquet):
+    """A streamed fit takes numeric columns: a text one (region) is named, not dropped silently."""
+    d = big_parquet
+    proc = run("fit", d / "d.parquet", "-t", "y", "--memory-limit", "20KB", "-o", d / "t.json",
+               ok=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "'region'" in err and "d.parquet" in err
+    assert not (d / "t.json").exists()
+
+
 def test_scheduler_fit_on_local_cluster(big_parquet):
     from distributed import LocalCluster
 

@@ -18,15 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from logitfit.cli.errors import CLIError
 from logitfit.cli.fit_setup import (
     FitOptions,
     FitResult,
-    fit_recording_warnings,
-    model_covariance,
-    new_model,
+    fit_params,
+    recording_warnings,
 )
 from logitfit.exceptions import DataError
 
@@ -74,20 +71,26 @@ def _check_supported(opts: FitOptions, why: str, hint: str = "") -> None:
 
 def fit_scaled(kind: str, opts: FitOptions, callback: Any = None) -> FitResult:
     """Fit by streaming (``kind="stream"``) or on a Dask cluster (``"dask"``)."""
-    from logitfit.data.columns import ColumnEncoder
+    from logitfit.estimators.logistic import LogisticRegression
     from logitfit.io.tables import detect_format
 
-    model = new_model(opts, callback)
+    model = LogisticRegression(**fit_params(opts, callback))
     fmt = detect_format(opts.data, opts.fmt) if opts.data != "-" else "csv"
     if fmt not in _SCAN_FORMATS:
         raise CLIError(f"{opts.data}: a {fmt} file cannot be fitted with --scheduler; use CSV, "
                        "TSV, Parquet or Feather")
-    if kind == "stream":
-        features, n, seconds, msgs, cov = _fit_stream(model, opts, fmt)
-    else:
-        features, n, seconds, msgs, cov = _fit_dask(model, opts, fmt)
-    encoder = ColumnEncoder.numeric(features)
-    return FitResult(model, encoder, opts, n, 0, seconds, None, cov, msgs, fmt, fitted_by=kind)
+    fit = _fit_stream if kind == "stream" else _fit_dask
+    (fitted, inference), n, seconds, msgs = fit(model, opts, fmt)
+    return FitResult(fitted, inference, opts, n, 0, seconds, None, msgs, fmt, fitted_by=kind)
+
+
+def _finish(model: Any, features: list[str]) -> tuple[Any, Any]:
+    """(FittedModel with its covariance, Inference or None), while the rows are still reachable."""
+    from logitfit.data.columns import ColumnEncoder
+
+    model.callback = None
+    fitted = model.to_fitted(encoder=ColumnEncoder.numeric(features))
+    return fitted, (model._inference(0) if fitted.covariance is not None else None)
 
 
 def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
@@ -98,10 +101,19 @@ def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
     ds = scan(opts.data, target=opts.target, features=opts.features, weight=opts.weight_col,
               memory_limit=opts.memory_limit or DEFAULT_MEMORY_LIMIT, format=sfmt,
               delimiter=delimiter)
+    if opts.features is None:  # scan leaves text columns out: say so rather than drop them
+        from logitfit.io.scan import file_schema
+
+        names = file_schema(ds.paths[0], ds.format, delimiter).names
+        text = [c for c in names if c not in (opts.target, opts.weight_col, *ds.feature_names)]
+        if text:
+            raise DataError(opts.data, "the column holds text; a fit streamed from disk "
+                            "(--memory-limit) takes numeric feature columns: leave it out "
+                            "with --features, or fit in memory", column=text[0])
     if len(ds.classes) < 2:
         raise DataError(opts.data, f"target column {opts.target!r} has one class only")
-    seconds, msgs = fit_recording_warnings(model, lambda: model.fit(ds))
-    return list(ds.feature_names), ds.n_samples, seconds, msgs, model_covariance(model)
+    _, seconds, msgs = recording_warnings(lambda: model.fit(ds))
+    return _finish(model, list(ds.feature_names)), ds.n_samples, seconds, msgs
 
 
 def _fit_dask(model: Any, opts: FitOptions, fmt: str) -> tuple:
@@ -132,13 +144,9 @@ def _fit_dask(model: Any, opts: FitOptions, fmt: str) -> tuple:
         if bad:
             raise DataError(opts.data, "a fit with --scheduler takes numeric feature columns; "
                             "leave this one out (--features) or fit in memory", column=bad[0])
-        X = ddf[features].to_dask_array(lengths=True).astype(np.float64)
-        lengths = list(X.chunks[0])
-        y = ddf[opts.target].to_dask_array(lengths=lengths)
-        sw = ddf[opts.weight_col].to_dask_array(lengths=lengths) if opts.weight_col else None
-        seconds, msgs = fit_recording_warnings(model, lambda: model.fit(X, y, sample_weight=sw))
-        model.feature_names_in_ = np.asarray(features, dtype=object)
-        cov = model_covariance(model)
-        return features, int(X.shape[0]), seconds, msgs, cov
+        sw = ddf[opts.weight_col] if opts.weight_col else None
+        _, seconds, msgs = recording_warnings(
+            lambda: model.fit(ddf[features], ddf[opts.target], sample_weight=sw))
+        return _finish(model, features), int(len(ddf)), seconds, msgs
     finally:
         client.close()

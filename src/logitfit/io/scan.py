@@ -69,7 +69,8 @@ def _format(paths: list[str], fmt: str | None) -> str:
     return next(iter(kinds.values()))
 
 
-def _schema(path: str, fmt: str, delimiter: str) -> Any:
+def file_schema(path: str, fmt: str, delimiter: str = ",") -> Any:
+    """The pyarrow schema of one file (``fmt`` one of parquet, ipc, csv), read without its rows."""
     import pyarrow as pa
     import pyarrow.csv as pc
     import pyarrow.parquet as pq
@@ -322,7 +323,7 @@ def scan(
     paths = resolve_paths(source)
     fmt = _format(paths, format)
     limit = parse_bytes(memory_limit)
-    first = _schema(paths[0], fmt, delimiter)
+    first = file_schema(paths[0], fmt, delimiter)
     if target not in first.names:
         raise ValueError(f"{paths[0]}: no column {target!r}; columns are {first.names}")
     if column_kind(first.field(target).type) not in ("numeric", "string"):
@@ -336,7 +337,7 @@ def scan(
     if not features:
         raise ValueError(f"{paths[0]}: no numeric feature columns besides {target!r}")
     for path in paths:
-        schema = first if path == paths[0] else _schema(path, fmt, delimiter)
+        schema = first if path == paths[0] else file_schema(path, fmt, delimiter)
         missing = [c for c in (*features, target, weight) if c is not None and c not in schema.names]
         if missing:
             raise StreamError(path, "schema", f"columns {missing} are missing (present in {paths[0]})")
@@ -371,7 +372,7 @@ def in_memory_bytes(source: str | os.PathLike | Sequence[str | os.PathLike], n_c
         return file_size(paths)
     total = 0
     for path in paths:
-        schema = _schema(path, fmt, ",")
+        schema = file_schema(path, fmt, ",")
         cols = n_columns or sum(_numeric_or_unknown(schema, f.name, fmt) for f in schema)
         total += _row_count(path, fmt) * cols * 8
     return total
