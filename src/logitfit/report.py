@@ -77,7 +77,8 @@ def build_report(
 
     Parameters
     ----------
-    model : fitted LogisticRegression
+    model : logitfit.model.fitted.FittedModel
+        The fit (``LogisticRegression.to_fitted()`` or a loaded model file).
     y : ndarray, shape (n,)
         True labels of the evaluation data.
     proba : ndarray, shape (n, K)
@@ -99,24 +100,22 @@ def build_report(
     """
     from logitfit import plots
 
-    coef = np.atleast_2d(model.coef_)
+    coef = np.atleast_2d(model.coef)
     p = coef.shape[1]
-    fnames = getattr(model, "feature_names_in_", None)
-    names = feature_names or ([str(n) for n in fnames] if fnames is not None
-                              else [f"x{j}" for j in range(p)])
-    classes = np.asarray(model.classes_)
+    names = feature_names or model.feature_names or [f"x{j}" for j in range(p)]
+    classes = np.asarray(model.classes)
     parts = [f"<h1>{html.escape(title)}</h1>"]
 
     # summary
-    conv = getattr(model, "converged_", None)
+    penalty = model.params.get("penalty")
     info = [
         ["classes", ", ".join(map(str, classes.tolist()))],
         ["features", p],
-        ["penalty", f"{model.penalty or 'none'}" + (f" (alpha={model.alpha})"
-                                                   if model.penalty else "")],
-        ["solver", getattr(model, "solver_", model.solver)],
-        ["iterations", getattr(model, "n_iter_", None)],
-        ["converged", conv],
+        ["penalty", f"{penalty or 'none'}" + (f" (alpha={model.params.get('alpha')})"
+                                             if penalty else "")],
+        ["solver", model.fit.solver or model.params.get("solver")],
+        ["iterations", model.fit.n_iter],
+        ["converged", model.fit.converged],
         ["evaluation rows", metrics.get("n")],
     ]
     keys = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "roc_auc", "pr_auc"]
@@ -152,7 +151,7 @@ def build_report(
     parts.append("<div class='grid'>" + "".join(figs) + "</div>")
 
     # convergence
-    hist = getattr(model, "history_", None) or {}
+    hist = model.fit.history or {}
     if hist.get("objective"):
         parts.append("<h2>Cost per iteration</h2>" + _fig(plots.plot_history(hist),
                                                            "cost per iteration"))

@@ -285,9 +285,9 @@ def summary(
     stored), classes, encoding and training metadata.
     """
     from logitfit.cli.output import model_summary, summary_text
-    from logitfit.cli.scoring import load_estimator
+    from logitfit.cli.scoring import load_fitted
 
-    m = _step(model, load_estimator, model, _key(verify_key_env, "--verify-key-env"))
+    m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     info = _step(model, model_summary, m)
     if as_json:
         print(json.dumps(info, indent=2))
@@ -339,10 +339,10 @@ def export(
     """Export a model to ONNX; probabilities are checked against predict_proba (1e-6) under
     onnxruntime before the file is written.
     """
-    from logitfit.cli.scoring import load_estimator
+    from logitfit.cli.scoring import load_fitted
     from logitfit.io import onnx as onnx_export
 
-    m = _step(model, load_estimator, model, _key(verify_key_env, "--verify-key-env"))
+    m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     err = _step(onnx, onnx_export.export_onnx, m, onnx)
     if not quiet:
         _print(f"ONNX model written to {onnx} (max |p - predict_proba| = {err:.1e})")

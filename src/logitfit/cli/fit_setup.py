@@ -42,63 +42,60 @@ class FitOptions:
 class FitResult:
     """A fitted model with what the command prints and saves."""
 
-    model: Any
-    encoder: Any
+    fitted: Any  # logitfit.model.fitted.FittedModel, with its covariance when computed
+    inference: Any  # logitfit.inference.results.Inference of the fit, or None
     options: FitOptions
     n_train: int
     n_holdout: int
     seconds: float
     holdout_metrics: dict[str, Any] | None
-    covariance: np.ndarray | None
     warnings: list[str]
     fmt: str
     fitted_by: str = "memory"  # or "stream" (from disk, bounded memory) or "dask"
 
+    @property
+    def encoder(self) -> Any:
+        return self.fitted.encoder
 
-def new_model(opts: FitOptions, callback: Any = None) -> Any:
-    """The unfitted estimator ``opts`` describe."""
-    from logitfit.estimators.logistic import LogisticRegression
+    @property
+    def covariance(self) -> np.ndarray | None:
+        return self.fitted.covariance
 
+
+def fit_params(opts: FitOptions, callback: Any = None) -> dict[str, Any]:
+    """The estimator parameters ``opts`` describe."""
     penalty = None if opts.penalty in (None, "none", "None") else opts.penalty
-    return LogisticRegression(
-        penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
-        max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback,
-    )
+    return dict(penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
+                max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback)
 
 
-def fit_recording_warnings(model: Any, fit: Any) -> tuple[float, list[str]]:
-    """Run ``fit()``; return its seconds and logitfit's warnings (also printed to stderr)."""
+def recording_warnings(fit: Any) -> tuple[Any, float, list[str]]:
+    """Run ``fit()``; return its value, its seconds and logitfit's warnings (also printed)."""
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit()
+        value = fit()
     seconds = time.perf_counter() - t0
-    model.callback = None
     msgs = [str(w.message) for w in caught if issubclass(w.category, Warning)
             and "logitfit" in type(w.message).__module__]
     for m in msgs:
         print(f"logitfit: warning: {' '.join(m.split())}", file=sys.stderr)
-    return seconds, msgs
+    return value, seconds, msgs
 
 
-def model_covariance(model: Any) -> np.ndarray | None:
-    """The (nonrobust) parameter covariance from :mod:`logitfit.inference.covariance`, or None.
+def with_inference(fitted: Any, objective: Any) -> tuple[Any, Any]:
+    """(the model with its nonrobust covariance and statistics, its Inference), when they exist.
 
-    Binary: of ``[w_1..w_p, b]``, the model file's coefficients. Multinomial
-    (K classes): of the contrasts with the first class, ``B_k - B_0`` for
-    k = 1..K-1, each ``[w_1..w_p, b]`` (the softmax coefficients themselves
-    are identified only up to a common shift).
+    Binary: the covariance of ``[w_1..w_p, b]``; multinomial (K classes): of the
+    contrasts with the first class ``B_k - B_0``, k = 1..K-1 (the softmax
+    coefficients themselves are identified only up to a common shift).
     """
-    if getattr(model, "penalty", None) == "l1":
-        return None
-    try:
-        from logitfit.inference.results import Inference
+    from logitfit.inference.results import Inference
 
-        cov = np.asarray(Inference(model, ref_class=0).cov_params(), dtype=np.float64)
-    except Exception:  # noqa: BLE001 - inference is optional (e.g. singular information)
-        return None
-    K = np.atleast_2d(model.coef_).shape[0]
-    q = (model.coef_.shape[1] + int(model.fit_intercept)) * (1 if K == 1 else K - 1)
-    if cov.shape != (q, q) or not np.all(np.isfinite(cov)):
-        return None
-    return cov
+    if fitted.params.get("penalty") in ("l1", "elasticnet"):
+        return fitted, None
+    inference = Inference(fitted, objective, ref_class=0)
+    covariance, statistics = inference.record()
+    if covariance is None:
+        return fitted, None
+    return fitted.replace(covariance=covariance, statistics=statistics), inference

@@ -17,9 +17,9 @@ from logitfit.cli.errors import CLIError
 from logitfit.cli.fit_setup import (
     FitOptions,
     FitResult,
-    fit_recording_warnings,
-    model_covariance,
-    new_model,
+    fit_params,
+    recording_warnings,
+    with_inference,
 )
 from logitfit.exceptions import DataError
 
@@ -145,17 +145,6 @@ def split_rows(y: np.ndarray, holdout: float, seed: int) -> tuple[np.ndarray, np
     return idx[~mask], idx[mask]
 
 
-def _frame(model_or_names: Any, X: Any) -> Any:
-    """X as the estimator expects it: a DataFrame with design names when fitted with them."""
-    names = model_or_names if isinstance(model_or_names, list) else \
-        getattr(model_or_names, "feature_names_in_", None)
-    if names is None or not isinstance(X, np.ndarray):
-        return X
-    import pandas as pd
-
-    return pd.DataFrame(X, columns=list(names), copy=False)
-
-
 def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     """Read ``opts.data``, fit, score the holdout: everything ``logitfit fit`` does but print.
 
@@ -163,6 +152,7 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     exceed ``opts.memory_limit`` it streams from disk (:mod:`logitfit.cli.scale`).
     """
     from logitfit.cli import scale
+    from logitfit.estimators.fitting import fit_design
 
     mode = scale.mode(opts)
     if mode is not None:
@@ -176,28 +166,28 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     train, test = split_rows(y, opts.holdout, opts.seed)
     if len(np.unique(y[train])) < 2:
         raise DataError(opts.data, "the training part has one class only; lower --holdout")
-    model = new_model(opts, callback)
+    params = fit_params(opts, callback)
     if encoder.kind == "formula":  # "- 1" / "0 +" in the formula: no intercept
-        model.set_params(fit_intercept=encoder.has_intercept)
-    Xtr = X[train] if len(test) else X
-    seconds, msgs = fit_recording_warnings(model, lambda: model.fit(
-        _frame(names, Xtr), y[train] if len(test) else y,
-        sample_weight=None if sw is None else sw[train]))
+        params["fit_intercept"] = encoder.has_intercept
+    rows = train if len(test) else slice(None)
+    (fitted, objective), seconds, msgs = recording_warnings(lambda: fit_design(
+        X[rows], y[rows], sample_weight=None if sw is None else sw[rows],
+        feature_names=names, encoder=encoder, **params))
+    if names is None:  # LIBSVM: the encoder names the columns x1, x2, ...
+        fitted = fitted.replace(feature_names=list(encoder.feature_names))
     metrics = None
     if len(test):
         from logitfit.metrics import classification_report
 
-        proba = model.predict_proba(_frame(model, X[test]))
-        metrics = classification_report(y[test], proba, model.classes_,
+        metrics = classification_report(y[test], fitted.predict_proba(X[test]), fitted.classes,
                                         sample_weight=None if sw is None else sw[test])
-    covariance = model_covariance(model)
-    return FitResult(model, encoder, opts, len(train), len(test), seconds, metrics, covariance,
-                     msgs, fmt)
+    fitted, inference = with_inference(fitted, objective)
+    return FitResult(fitted, inference, opts, len(train), len(test), seconds, metrics, msgs, fmt)
 
 
 def save_model(result: FitResult, path: Path, key: str | None = None) -> None:
     """Save a fit with its encoding, covariance and training metadata; ``key`` signs the file."""
-    from logitfit.estimators.loading import save
+    from logitfit.io.model_file import save_model as write
 
     o = result.options
     meta = {
@@ -216,23 +206,23 @@ def save_model(result: FitResult, path: Path, key: str | None = None) -> None:
         "holdout_metrics": result.holdout_metrics,
         "warnings": result.warnings,
     }
-    save(result.model, path, key=key, encoder=result.encoder, covariance=result.covariance,
-         metadata=meta, formula=o.formula)
+    params = {k: v for k, v in result.fitted.params.items() if k != "callback"}
+    write(result.fitted.replace(metadata=meta, formula=o.formula, params=params), path, key=key)
 
 
 def fit_json(result: FitResult, output: Path | None) -> dict[str, Any]:
     """The ``--json`` output of ``logitfit fit``."""
     from logitfit.report import coefficient_rows
 
-    m = result.model
+    m = result.fitted
     return {
         "model_file": str(output) if output is not None else None,
-        "classes": np.asarray(m.classes_).tolist(),
+        "classes": np.asarray(m.classes).tolist(),
         "coefficients": coefficient_rows(m, result.encoder.feature_names, result.covariance),
-        "converged": bool(m.converged_),
-        "n_iter": int(m.n_iter_),
-        "solver": getattr(m, "solver_", m.solver),
-        "objective": float(getattr(m, "objective_", np.nan)),
+        "converged": bool(m.fit.converged),
+        "n_iter": int(m.fit.n_iter),
+        "solver": m.fit.solver,
+        "objective": float(m.fit.objective) if m.fit.objective is not None else None,
         "n_train": result.n_train,
         "n_holdout": result.n_holdout,
         "fit_seconds": result.seconds,

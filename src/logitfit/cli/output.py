@@ -48,7 +48,7 @@ def coefficient_table(model: Any, names: list[str], cov: np.ndarray | None) -> s
     from logitfit.report import coefficient_rows
 
     rows = coefficient_rows(model, names, cov)
-    multi = np.atleast_2d(model.coef_).shape[0] > 1
+    multi = np.atleast_2d(model.coef).shape[0] > 1
     cols = (["class"] if multi else []) + ["term", "coef"]
     if rows and "se" in rows[0]:
         cols += ["std err", "z", "P>|z|", "[0.025", "0.975]"]
@@ -65,14 +65,15 @@ def coefficient_table(model: Any, names: list[str], cov: np.ndarray | None) -> s
 
 
 def coefficient_text(result: Any) -> str:
-    """The fit's coefficient table: the estimator's own summary() when it has one."""
-    model = result.model
-    if hasattr(model, "summary"):
+    """The fit's coefficient table: the statsmodels-style summary when inference is available."""
+    if result.inference is not None:
+        from logitfit.inference.summary import Summary
+
         try:
-            return str(model.summary())
-        except Exception:  # noqa: BLE001 - fall back to the plain table
+            return str(Summary(result.inference))
+        except (ValueError, ArithmeticError):  # e.g. a singular information matrix
             pass
-    return coefficient_table(model, result.encoder.feature_names, result.covariance)
+    return coefficient_table(result.fitted, result.encoder.feature_names, result.covariance)
 
 
 def metrics_text(m: dict[str, Any], brief: bool) -> str:
@@ -93,13 +94,13 @@ def metrics_text(m: dict[str, Any], brief: bool) -> str:
 
 def fit_text(result: Any, output: Any) -> str:
     """What ``logitfit fit`` prints: coefficients, solver record, held-out metrics, the file."""
-    model = result.model
-    status = "converged" if model.converged_ else "did NOT converge"
+    fit = result.fitted.fit
+    status = "converged" if fit.converged else "did NOT converge"
     where = {"stream": " (streamed from disk)", "dask": " (on the Dask cluster)"}.get(
         result.fitted_by, "")
     parts = [coefficient_text(result),
-             f"\nsolver {getattr(model, 'solver_', model.solver)}: {status} in "
-             f"{model.n_iter_} iterations ({result.seconds:.2f} s); "
+             f"\nsolver {fit.solver}: {status} in "
+             f"{fit.n_iter} iterations ({result.seconds:.2f} s); "
              f"{result.n_train} training rows{where}"]
     if result.holdout_metrics is not None:
         parts += [f"\nheld-out metrics ({result.n_holdout} rows):",
@@ -110,40 +111,42 @@ def fit_text(result: Any, output: Any) -> str:
 
 
 def model_summary(m: Any) -> dict[str, Any]:
-    """What a model file holds, JSON-ready (``logitfit summary --json``)."""
+    """What a model file holds, JSON-ready (``logitfit summary --json``); ``m`` is its FittedModel."""
     from logitfit.report import coefficient_rows
 
-    enc = m.encoder_
+    enc = m.encoder
+    names = m.feature_names or [f"x{j}" for j in range(m.n_features)]
     return {
-        "model_file": m.model_file_,
-        "estimator": type(m).__name__,
-        "params": {k: v for k, v in m.get_params(deep=False).items()
+        "model_file": m.source,
+        "estimator": "LogisticRegression",
+        "params": {k: v for k, v in m.params.items()
                    if isinstance(v, (str, int, float, bool, type(None)))},
-        "classes": np.asarray(m.classes_).tolist(),
-        "features": m.feature_names_,
+        "classes": np.asarray(m.classes).tolist(),
+        "features": names,
         "encoding": enc.to_dict() if enc is not None else None,
-        "formula": m.formula_,
-        "coefficients": coefficient_rows(m, m.feature_names_, m.covariance_),
-        "has_covariance": m.covariance_ is not None,
-        "fit": {"n_iter": m.n_iter_, "converged": m.converged_,
-                "solver": getattr(m, "solver_", None),
-                "objective": getattr(m, "objective_", None)},
-        "training": m.metadata_,
+        "formula": m.formula,
+        "coefficients": coefficient_rows(m, names, m.covariance),
+        "has_covariance": m.covariance is not None,
+        "fit": {"n_iter": m.fit.n_iter, "converged": m.fit.converged,
+                "solver": m.fit.solver, "objective": m.fit.objective},
+        "training": m.metadata,
     }
 
 
 def summary_text(m: Any, info: dict[str, Any]) -> str:
     """What ``logitfit summary`` prints."""
     mf = info["model_file"]
+    penalty = m.params.get("penalty")
     lines = [
         f"model file   {mf['path']} (format {mf['format_version']}, logitfit "
         f"{mf['logitfit_version']}, written {mf['created_utc']})",
         f"classes      {info['classes']}",
-        f"penalty      {m.penalty or 'none'}" + (f" (alpha={m.alpha})" if m.penalty else ""),
-        f"solver       {info['fit']['solver'] or m.solver}: "
-        f"{'converged' if m.converged_ else 'not converged'} in {m.n_iter_} iterations",
+        f"penalty      {penalty or 'none'}" + (f" (alpha={m.params.get('alpha')})"
+                                                if penalty else ""),
+        f"solver       {info['fit']['solver'] or m.params.get('solver')}: "
+        f"{'converged' if m.fit.converged else 'not converged'} in {m.fit.n_iter} iterations",
     ]
-    enc = m.encoder_
+    enc = m.encoder
     cats = [c for c in enc.columns if c.kind == "categorical"] if enc.kind == "table" else []
     for c in cats:
         lines.append(f"categorical  {c.name}: levels {list(c.levels)} (reference {c.levels[0]!r})")
@@ -159,8 +162,8 @@ def summary_text(m: Any, info: dict[str, Any]) -> str:
     if t:
         lines.append(f"trained on   {t.get('data')} (target {t.get('target')!r}, "
                      f"{t.get('n_train')} rows, {t.get('n_holdout') or 0} held out)")
-    lines += ["", coefficient_table(m, m.feature_names_, m.covariance_)]
-    if m.covariance_ is None:
+    lines += ["", coefficient_table(m, info["features"], m.covariance)]
+    if m.covariance is None:
         lines.append("(no covariance stored: standard errors unavailable)")
     hm = t.get("holdout_metrics") if t else None
     if hm:

@@ -44,16 +44,6 @@ def load_fitted(path: Path, key: str | None = None) -> Any:
     return m
 
 
-def load_estimator(path: Path, key: str | None = None) -> Any:
-    """:func:`logitfit.load` (the fitted estimator), with an encoder always set."""
-    from logitfit.estimators.loading import load
-
-    m = load(path, key=key)
-    if m.encoder_ is None:
-        m.encoder_ = _numeric_encoder(m.feature_names_)
-    return m
-
-
 def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
                extra_types: dict[str, Any] | None = None, batch_rows: int = 65_536):
     """Yield (X, batch, rows_before) for a data file, streamed; batch holds ``extra`` columns."""
@@ -242,14 +232,12 @@ def evaluate_scores(m: Any, s: Scored, *, threshold: float, bins: int) -> dict[s
 
 def write_report(m: Any, s: Scored, output: Path, *, threshold: float) -> None:
     """Render the HTML report of the fitted model ``m`` on scored data to ``output`` (atomically)."""
-    from logitfit.estimators.logistic import LogisticRegression
     from logitfit.io.atomic import atomic_write
     from logitfit.report import build_report
 
     metrics = evaluate_scores(m, s, threshold=threshold, bins=10)
-    est = LogisticRegression.from_fitted(m)
     names = m.feature_names or [f"x{j}" for j in range(m.n_features)]
-    html = build_report(est, s.y, s.proba, metrics=metrics, X=s.X_sample,
+    html = build_report(m, s.y, s.proba, metrics=metrics, X=s.X_sample,
                         feature_names=names, covariance=m.covariance,
                         title=f"logitfit report: {Path(m.source['path']).name} on "
                         f"{Path(s.data).name}")

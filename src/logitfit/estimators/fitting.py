@@ -22,13 +22,13 @@ import numpy as np
 
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.model.fitted import FitRecord, FittedModel
-from logitfit.model.objective import LogisticObjective
+from logitfit.model.objective import LogisticObjective, pack_coef
 from logitfit.model.penalties import L1Penalty, make_penalty, split_alpha
 from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
 
-__all__ = ["PENALTIES", "ParamError", "Solution", "check_params", "fit_blocks", "fit_model",
+__all__ = ["PENALTIES", "ParamError", "Solution", "check_params", "fit_blocks", "fit_design", "fit_model",
            "fit_warning", "fitted_attributes",
-           "pack_coef", "ridge_alpha"]
+           "ridge_alpha"]
 
 PENALTIES = (None, "none", "l2", "l1", "elasticnet", "firth")
 #: Parameters of a fit and their defaults (``LogisticRegression``'s constructor).
@@ -113,16 +113,6 @@ def _l1_penalty(params: dict[str, Any], objective: LogisticObjective) -> L1Penal
         penalty_factor=p["penalty_factor"], grouped=bool(p["grouped"]) and sparse_penalty,
         lower_bounds=p["lower_bounds"], upper_bounds=p["upper_bounds"],
     )
-
-
-def pack_coef(objective: LogisticObjective, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray | None:
-    """The solver's parameter vector of ``(coef, intercept)``; None when the shapes differ."""
-    if coef.shape != (objective.n_outputs, objective.n_features):
-        return None
-    B = coef.T
-    if objective.fit_intercept:
-        B = np.vstack([B, intercept[None, :]])
-    return np.array(B.ravel() if objective.multinomial else B[:, 0], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -228,6 +218,19 @@ def fit_model(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[
               encoder: Any = None, **params: Any) -> FittedModel:
     """Fit on a design matrix without scikit-learn; return the :class:`FittedModel`.
 
+    The same as :func:`fit_design` without the objective.
+    """
+    return fit_design(X, y, sample_weight=sample_weight, feature_names=feature_names,
+                      encoder=encoder, **params)[0]
+
+
+def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[str] | None = None,
+               encoder: Any = None, **params: Any) -> tuple[FittedModel, LogisticObjective]:
+    """Fit on a design matrix without scikit-learn; return the model and the objective it minimised.
+
+    The objective keeps the training rows, for inference on the same fit
+    (:class:`~logitfit.inference.results.Inference`).
+
     Parameters
     ----------
     X : ndarray or scipy sparse matrix, shape (n, p)
@@ -272,9 +275,10 @@ def fit_model(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[
         record = FitRecord(record.n_iter, False, record.solver, record.objective, record.history)
     if found is not None:
         warnings.warn(found, stacklevel=2)
-    return FittedModel(solution.coef, solution.intercept, classes, feature_names=feature_names,
-                       encoder=encoder, fit=record, params={**DEFAULTS, **params},
-                       names_from_fit=feature_names is not None)
+    fitted = FittedModel(solution.coef, solution.intercept, classes, feature_names=feature_names,
+                         encoder=encoder, fit=record, params={**DEFAULTS, **params},
+                         names_from_fit=feature_names is not None)
+    return fitted, solution.objective
 
 
 def fitted_attributes(model: FittedModel) -> dict[str, Any]:

@@ -20,13 +20,10 @@ from logitfit.data.validation import validate_fit, validate_predict
 from logitfit.estimators import fitting
 from logitfit.exceptions import ConvergenceWarning, SeparationWarning
 from logitfit.model.fitted import FitRecord, FitStatistics, FittedModel, log_proba_from_scores
-from logitfit.model.objective import LogisticObjective
 
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 
 PENALTIES = fitting.PENALTIES
-#: Largest number of parameters whose covariance a model file stores (q x q numbers).
-COVARIANCE_MAX_PARAMS = 2000
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -230,9 +227,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             warnings.warn(found, stacklevel=3)
         return self
 
-    def _pack_coef(self, objective: LogisticObjective) -> np.ndarray | None:
-        return fitting.pack_coef(objective, self.coef_, self.intercept_)
-
     # -------------------------------------------------------------- predict
 
     def _model(self) -> FittedModel:
@@ -282,7 +276,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         (one Hessian on the training rows) unless given, so that ``summary()``
         works after :func:`~logitfit.estimators.loading.load`. Skipped for L1
         fits, when the information is singular, and over
-        :data:`COVARIANCE_MAX_PARAMS` parameters.
+        :data:`~logitfit.inference.results.COVARIANCE_MAX_PARAMS` parameters.
         """
         check_is_fitted(self)
         encoder = encoder if encoder is not None else getattr(self, "encoder_", None)
@@ -315,16 +309,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if retained is None or retained.objective is None or self.penalty in ("l1", "elasticnet"):
             return None, None
         inf = self._inference(0)
-        if inf.k_params > COVARIANCE_MAX_PARAMS or inf.obj.fit_intercept != bool(self.fit_intercept):
-            return None, None  # too large, or set_params changed the model after the fit
-        try:
-            cov = np.asarray(inf.cov_params(), dtype=np.float64)
-            stats = FitStatistics(nobs=float(inf.nobs), llf=float(inf.llf), llnull=float(inf.llnull))
-        except (ValueError, np.linalg.LinAlgError):  # singular information: no covariance
-            return None, None
-        if cov.shape != (inf.k_params,) * 2 or not np.all(np.isfinite(cov)):
-            return None, None
-        return cov, stats
+        if inf.obj.fit_intercept != bool(self.fit_intercept):
+            return None, None  # set_params changed the model after the fit
+        return inf.record()
 
     def save(self, path: Any, *, key: bytes | str | None = None, **kwargs: Any) -> None:
         """Write a model file atomically (:func:`logitfit.io.model_file.save_model`); no pickle.
@@ -380,10 +367,11 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if retained is None and getattr(self, "fit_statistics_", None) is not None:
             from logitfit.estimators.stored import StoredInference
 
-            return StoredInference(self, self.to_fitted(inference=False), ref_class)
+            return StoredInference(self.to_fitted(inference=False), ref_class)
         cache = retained.__dict__.setdefault("cache", {}) if retained is not None else {}
         if ref_class not in cache:
-            cache[ref_class] = Inference(self, ref_class)
+            objective = retained.objective if retained is not None else None
+            cache[ref_class] = Inference(self.to_fitted(inference=False), objective, ref_class)
         return cache[ref_class]
 
     def summary(self, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05, ref_class: int = 0) -> Any:

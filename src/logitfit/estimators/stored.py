@@ -29,7 +29,7 @@ _NEEDS_DATA = ("this model was loaded from a file, which keeps the nonrobust cov
 class StoredInference(Inference):
     """:class:`~logitfit.inference.results.Inference` of a loaded model, from its stored record."""
 
-    def __init__(self, model: Any, fitted: FittedModel, ref_class: int = 0) -> None:
+    def __init__(self, fitted: FittedModel, ref_class: int = 0) -> None:
         if int(ref_class) != 0:
             raise ValueError(_NEEDS_DATA.format(what=f"ref_class={ref_class}"))
         if fitted.covariance is None or fitted.statistics is None:
@@ -39,7 +39,7 @@ class StoredInference(Inference):
         # what Inference and Summary read of the objective
         self.obj = SimpleNamespace(alpha=fitting.ridge_alpha(params), multinomial=multinomial,
                                    fit_intercept=fitted.fit_intercept, n_classes=fitted.n_classes)
-        self.model = model
+        self.model = fitted
         self.firth = params.get("penalty") == "firth"
         self.penalised = bool(self.obj.alpha) and not self.firth
         self.ref = 0

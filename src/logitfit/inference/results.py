@@ -28,8 +28,13 @@ from logitfit.inference.hypothesis_tests import ChiSquareTest, wald_test
 from logitfit.inference.marginal import marginal_effects
 from logitfit.inference.profile import profile_ci
 from logitfit.inference.table import term_names
+from logitfit.model.fitted import FitStatistics, FittedModel
+from logitfit.model.objective import pack_coef
 
-__all__ = ["Inference", "Retained"]
+__all__ = ["COVARIANCE_MAX_PARAMS", "Inference", "Retained"]
+
+#: Largest number of parameters whose covariance a fit stores with its model file.
+COVARIANCE_MAX_PARAMS = 2000
 
 
 class Retained:
@@ -50,21 +55,20 @@ def _class_sums(block, K):
 
 
 class Inference:
-    """Lazy inference on a fitted :class:`~logitfit.LogisticRegression`.
+    """Lazy inference on a fit: the fitted model and the objective it minimised.
 
     Parameters are ``theta``: for two classes ``[w_1..w_p, b]`` (intercept
     last, named "Intercept"); for K classes the K-1 blocks ``B[:, k] -
     B[:, ref]``, class by class. Every quantity is computed on first use and cached.
     """
 
-    def __init__(self, model: Any, ref_class: int = 0) -> None:
-        source = getattr(model, "_retained", None)
-        if source is None or source.objective is None:
+    def __init__(self, model: FittedModel, objective: Any, ref_class: int = 0) -> None:
+        if objective is None:
             raise ValueError(
                 "this model no longer holds its training data (it was loaded from a file "
                 "or pickled); refit it to compute standard errors and tests"
             )
-        penalty = getattr(model, "penalty", None)
+        penalty = model.params.get("penalty")
         if penalty in ("l1", "elasticnet"):
             raise ValueError(
                 f"penalty={penalty!r}: no p-values, standard errors or intervals are given for "
@@ -72,14 +76,15 @@ class Inference:
                 "Refit without the L1 penalty on the selected features, or use the bootstrap."
             )
         self.model = model
-        self.obj = source.objective
+        self.obj = objective
         self.firth = penalty == "firth"
         self.penalised = bool(self.obj.alpha) and not self.firth
         self.ref = int(ref_class)
-        self.x = model._pack_coef(self.obj)
+        self.x = pack_coef(objective, model.coef, model.intercept)
         self.S = float(self.obj.blocks.sw_sum)
         self._cache: dict = {}
-        self.term_names = term_names(getattr(model, "feature_names_in_", None), self.obj.n_features,
+        self.term_names = term_names(model.feature_names if model.names_from_fit else None,
+                                     self.obj.n_features,
                                      self.obj.fit_intercept)
         K = self.obj.n_classes
         if self.obj.multinomial:
@@ -93,13 +98,27 @@ class Inference:
                     A[m * q + j, j * K + k] = 1.0
                     A[m * q + j, j * K + self.ref] = -1.0
             self.A = A
-            labels = model.classes_
+            labels = model.classes
             self.names = [f"{labels[k]}:{t}" for k in self.others for t in self.term_names]
         else:
             self.others = [1]
             self.A = np.eye(self.obj.n_params)
             self.names = list(self.term_names)
         self.params = self.A @ self.x
+
+    def record(self) -> tuple[np.ndarray | None, FitStatistics | None]:
+        """(nonrobust covariance of theta, fit statistics) for a model file; (None, None)
+        over :data:`COVARIANCE_MAX_PARAMS` parameters or when the information is singular."""
+        if self.k_params > COVARIANCE_MAX_PARAMS:
+            return None, None
+        try:
+            cov = np.asarray(self.cov_params(), dtype=np.float64)
+            stats = FitStatistics(nobs=float(self.nobs), llf=float(self.llf), llnull=float(self.llnull))
+        except (ValueError, np.linalg.LinAlgError):
+            return None, None
+        if cov.shape != (self.k_params,) * 2 or not np.all(np.isfinite(cov)):
+            return None, None
+        return cov, stats
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()`` on first use of ``key``, the stored value afterwards."""

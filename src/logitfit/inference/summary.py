@@ -55,7 +55,7 @@ class Summary:
         self.alpha = alpha
         self.names = list(inf.names)
         m = inf.model
-        labels = np.asarray(m.classes_)
+        labels = np.asarray(m.classes)
         n_rows = len(inf.others)
         rows = coefficient_table(inf.params.reshape(n_rows, -1), inf.bse(cov_type, groups).reshape(n_rows, -1),
                                  inf.term_names, [labels[k] for k in inf.others],
@@ -64,7 +64,7 @@ class Summary:
         self.std_err, self.z, self.p_value, self.ci_lower, self.ci_upper = (
             np.array([r[c] for r in rows]) for c in ("std_err", "z", "p_value", "ci_lower", "ci_upper"))
         self.info = {
-            "Dep. classes": ", ".join(map(str, m.classes_)),
+            "Dep. classes": ", ".join(map(str, m.classes)),
             "No. Observations": _num(inf.nobs),
             "Df Model": str(inf.df_model),
             "Df Residuals": _num(inf.df_resid),
@@ -77,9 +77,9 @@ class Summary:
             "BIC": f"{inf.bic:.6g}",
             "Deviance": f"{inf.deviance:.6g}",
             "Null deviance": f"{inf.null_deviance:.6g}",
-            "Solver": str(m.solver_),
-            "Iterations": str(m.n_iter_),
-            "Converged": str(bool(m.converged_)),
+            "Solver": str(m.fit.solver),
+            "Iterations": str(m.fit.n_iter),
+            "Converged": str(bool(m.fit.converged)),
             "Covariance Type": cov_type,
         }
         self.notes = []
@@ -92,8 +92,8 @@ class Summary:
             self.notes.append("Firth's bias-reduced (penalised) estimates; covariance I(beta*)^-1. "
                               "Penalised profile intervals: conf_int(method='profile').")
         if inf.obj.multinomial:
-            self.notes.append(f"Coefficients of each class against the reference class {str(m.classes_[inf.ref])!r}.")
-        if not m.converged_:
+            self.notes.append(f"Coefficients of each class against the reference class {str(m.classes[inf.ref])!r}.")
+        if not m.fit.converged:
             self.notes.append("The fit did NOT converge: these numbers are not maximum-likelihood estimates.")
 
     def to_frame(self) -> Any:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from logitfit.model.fitted import FittedModel
+
 __all__ = ["INTERCEPT", "coefficient_table", "model_coefficient_table", "term_names"]
 
 #: Name of the intercept term everywhere (as formulaic and statsmodels name it).
@@ -67,9 +69,9 @@ def coefficient_table(coef: np.ndarray, std_err: np.ndarray | None, terms: Seque
     return rows
 
 
-def model_coefficient_table(model: Any, names: Sequence[str], cov: np.ndarray | None,
+def model_coefficient_table(model: FittedModel, names: Sequence[str], cov: np.ndarray | None,
                             alpha: float = 0.05) -> list[dict]:
-    """:func:`coefficient_table` of a fitted model's ``coef_``/``intercept_`` and a parameter covariance.
+    """:func:`coefficient_table` of a :class:`~logitfit.model.fitted.FittedModel` and a parameter covariance.
 
     ``cov`` orders the parameters class by class (one class for a binary
     model), each ``[w_1..w_p, b]``. For K > 2 classes a ``cov`` of K-1
@@ -78,11 +80,11 @@ def model_coefficient_table(model: Any, names: Sequence[str], cov: np.ndarray | 
     the rows are then those contrasts, each with ``"reference"``. A ``cov`` of
     any other shape, or None, gives coefficients without standard errors.
     """
-    fit_icpt = bool(getattr(model, "fit_intercept", True))
-    coef = np.atleast_2d(model.coef_)
+    fit_icpt = model.fit_intercept
+    coef = np.atleast_2d(model.coef)
     if fit_icpt:
-        coef = np.column_stack([coef, np.atleast_1d(model.intercept_)])
-    classes = [v.item() if hasattr(v, "item") else v for v in np.asarray(model.classes_)]
+        coef = np.column_stack([coef, np.atleast_1d(model.intercept)])
+    classes = [v.item() if hasattr(v, "item") else v for v in np.asarray(model.classes)]
     K, q = coef.shape
     terms = term_names(names, q - int(fit_icpt), fit_icpt)
     se, reference = None, None

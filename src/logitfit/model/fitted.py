@@ -150,6 +150,20 @@ class FittedModel:
         #: Where a loaded model came from (path, format version, ...); None when fitted here.
         self.source: dict[str, Any] | None = None
 
+    def replace(self, **changes: Any) -> FittedModel:
+        """A copy with some constructor fields changed (checked as in the constructor)."""
+        fields = dict(feature_names=self.feature_names, encoder=self.encoder,
+                      covariance=self.covariance, fit=self.fit, params=self.params,
+                      statistics=self.statistics, formula=self.formula, metadata=self.metadata,
+                      names_from_fit=self.names_from_fit)
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise TypeError(f"FittedModel has no field {unknown[0]!r}")
+        fields.update(changes)
+        out = FittedModel(self.coef, self.intercept, self.classes, **fields)
+        out.source = self.source
+        return out
+
     def _check_covariance(self, covariance: Any) -> np.ndarray:
         cov = np.asarray(covariance, dtype=np.float64)
         q = self.n_params

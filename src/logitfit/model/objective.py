@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from logitfit.blocks.protocol import Blocks
 from logitfit.model import binary, softmax
 
-__all__ = ["LinearModelObjective", "LogisticObjective", "Objective"]
+__all__ = ["LinearModelObjective", "LogisticObjective", "Objective", "pack_coef"]
 
 
 class Objective(Protocol):
@@ -469,3 +469,13 @@ class LogisticObjective:
         for col, j in enumerate(free):
             N[j * K : (j + 1) * K, col] = 1.0 / np.sqrt(K)
         return N
+
+
+def pack_coef(objective: LogisticObjective, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray | None:
+    """The solver's parameter vector of ``(coef, intercept)``; None when the shapes differ."""
+    if coef.shape != (objective.n_outputs, objective.n_features):
+        return None
+    B = coef.T
+    if objective.fit_intercept:
+        B = np.vstack([B, intercept[None, :]])
+    return np.array(B.ravel() if objective.multinomial else B[:, 0], dtype=np.float64)
