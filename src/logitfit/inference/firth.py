@@ -33,9 +33,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from logitfit._numerics import sigmoid
+from logitfit.inference.distributions import chi2_sf
 from logitfit.inference.leverage import augmented_design, leverages
 from logitfit.inference.profile import constrained_minimum, profile_ci, profile_tol
 from logitfit.model.binary import binary_weights as _binary_weights
@@ -117,7 +117,7 @@ def penalised_lr_tests(model: Any) -> dict[str, np.ndarray]:
     tol = profile_tol(f_hat)
     stat = np.array([max(0.0, 2.0 * (constrained_minimum(fgh, inf.x, j, 0.0, tol)[0] - f_hat))
                      for j in range(inf.x.size)])
-    return {"names": np.array(inf.names), "statistic": stat, "p_value": stats.chi2.sf(stat, 1)}
+    return {"names": np.array(inf.names), "statistic": stat, "p_value": chi2_sf(stat, 1)}
 
 
 def _offset_kernel(block, w, b):

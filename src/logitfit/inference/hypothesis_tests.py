@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from logitfit.inference.distributions import chi2_sf
 from logitfit.inference.firth import penalised_llf
 
 __all__ = ["ChiSquareTest", "lr_test", "parse_constraints", "wald_test"]
@@ -35,7 +35,7 @@ class ChiSquareTest:
     @classmethod
     def of(cls, name: str, statistic: float, df: int) -> ChiSquareTest:
         """The test with its p-value ``P(chi2(df) > statistic)``."""
-        return cls(name, statistic, df, float(stats.chi2.sf(statistic, df)))
+        return cls(name, statistic, df, float(chi2_sf(statistic, df)))
 
     def __str__(self) -> str:
         return f"{self.name} chi2({self.df}) = {self.statistic:.6g}, p = {self.pvalue:.4g}"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from logitfit._numerics import sigmoid
+from logitfit.inference.distributions import normal_two_sided_p
 from logitfit.model.binary import binary_weights as _binary_weights
 from logitfit.model.binary import binary_z as _binary_z
 from logitfit.model.softmax import multi_terms as _multi_terms
@@ -62,7 +62,7 @@ def marginal_effects(inf: Any) -> dict[str, np.ndarray]:
             J[:, ell] = (_multi_ame(inf, tp) - _multi_ame(inf, tm)).ravel() / (2 * h)
     se = np.sqrt(np.einsum("ij,jk,ik->i", J, V, J)).reshape(eff.shape)
     z = eff / se
-    return {"effect": eff, "std_err": se, "z": z, "p_value": 2 * stats.norm.sf(np.abs(z)),
+    return {"effect": eff, "std_err": se, "z": z, "p_value": normal_two_sided_p(z),
             "names": np.array(inf.term_names[:p])}
 
 

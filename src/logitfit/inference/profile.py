@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import optimize, stats
 
+from logitfit.inference.distributions import chi2_ppf_1
 from logitfit.solvers.base import SolverOptions
 from logitfit.solvers.newton import NewtonStep, damped_newton
 
@@ -59,9 +59,11 @@ def profile_ci(fgh: FGH, x_hat: np.ndarray, se: np.ndarray, alpha: float) -> np.
 
     ``se`` (the Wald standard errors) sets the first bracketing step.
     """
+    from scipy.optimize import brentq  # imported on use (profile intervals only)
+
     f_min = fgh(x_hat)[0]
     tol = profile_tol(f_min)
-    q = stats.chi2.ppf(1.0 - alpha, 1)
+    q = chi2_ppf_1(1.0 - alpha)
     out = np.empty((x_hat.size, 2))
     for j in range(x_hat.size):
         solved = {float(x_hat[j]): x_hat}
@@ -86,5 +88,5 @@ def profile_ci(fgh: FGH, x_hat: np.ndarray, se: np.ndarray, alpha: float) -> np.
             if e_hi == 0.0:
                 out[j, side] = hi
                 continue
-            out[j, side] = optimize.brentq(excess, lo, hi, xtol=1e-12, rtol=1e-12)
+            out[j, side] = brentq(excess, lo, hi, xtol=1e-12, rtol=1e-12)
     return out

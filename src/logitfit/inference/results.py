@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from logitfit.inference.covariance import COV_TYPES, cluster_covariance, robust_covariance
+from logitfit.inference.distributions import chi2_sf, normal_ppf, normal_two_sided_p
 from logitfit.inference.firth import firth_profile_ci
 from logitfit.inference.hypothesis_tests import ChiSquareTest, wald_test
 from logitfit.inference.marginal import marginal_effects
@@ -170,7 +170,7 @@ class Inference:
 
     @property
     def llr_pvalue(self) -> float:
-        return float(stats.chi2.sf(self.llr, self.df_model))
+        return float(chi2_sf(self.llr, self.df_model))
 
     @property
     def prsquared(self) -> float:
@@ -215,7 +215,7 @@ class Inference:
 
     def pvalues(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
         """Two-sided normal p-values ``2 * Phi(-|z|)``."""
-        return 2.0 * stats.norm.sf(np.abs(self.zvalues(cov_type, groups)))
+        return normal_two_sided_p(self.zvalues(cov_type, groups))
 
     def conf_int(self, alpha: float = 0.05, method: str = "wald", cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
         """Intervals, shape (k, 2): Wald ``theta +- z_{1-alpha/2} se`` or profile likelihood."""
@@ -225,7 +225,7 @@ class Inference:
             return self.cached(("profile", alpha), lambda: self._profile_ci(alpha))
         if method != "wald":
             raise ValueError(f"method must be 'wald' or 'profile', got {method!r}")
-        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        q = normal_ppf(1.0 - alpha / 2.0)
         se = self.bse(cov_type, groups)
         return np.column_stack([self.params - q * se, self.params + q * se])
 

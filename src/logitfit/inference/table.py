@@ -7,19 +7,17 @@ standard error ``s``::
 
     z = b / s,    p = 2 Phi(-|z|) = erfc(|z| / sqrt 2),    [b - z_{1-alpha/2} s, b + z_{1-alpha/2} s]
 
-The normal tail and quantile come from the standard library, not scipy.stats,
-so that the command line's tables do not pay for importing scipy.stats.
+The normal tail and quantile come from :mod:`logitfit.inference.distributions`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
+from logitfit.inference.distributions import normal_ppf, normal_two_sided_p
 from logitfit.model.fitted import FittedModel
 
 __all__ = ["INTERCEPT", "coefficient_table", "model_coefficient_table", "term_names"]
@@ -50,7 +48,7 @@ def coefficient_table(coef: np.ndarray, std_err: np.ndarray | None, terms: Seque
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
-    q = NormalDist().inv_cdf(1.0 - alpha / 2.0)
+    q = normal_ppf(1.0 - alpha / 2.0)
     if std_err is not None:
         se = np.atleast_2d(np.asarray(std_err, dtype=np.float64))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -61,7 +59,7 @@ def coefficient_table(coef: np.ndarray, std_err: np.ndarray | None, terms: Seque
             row: dict[str, Any] = {"class": label, "term": term, "coef": float(coef[k, j])}
             if std_err is not None:
                 b, s = coef[k, j], se[k, j]
-                row.update(std_err=float(s), z=float(z[k, j]), p_value=math.erfc(abs(z[k, j]) / math.sqrt(2.0)),
+                row.update(std_err=float(s), z=float(z[k, j]), p_value=normal_two_sided_p(z[k, j]),
                            ci_lower=float(b - q * s), ci_upper=float(b + q * s))
             if reference is not None:
                 row["reference"] = reference
