@@ -93,3 +93,44 @@ def test_unpenalised_fit_warns_with_details():
     with warnings.catch_warnings():
         warnings.simplefilter("error", SeparationWarning)
         LogisticRegression(penalty="firth").fit(X, y)  # Firth: finite, no warning
+
+
+def _fitted_p(X, y, sw=None):
+    m = LogisticRegression(tol=1e-12).fit(X, y, sample_weight=sw)
+    return m.predict_proba(X)[:, 1]
+
+
+@settings(max_examples=N_EXAMPLES, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(30, 200), p=st.integers(1, 4),
+       signal=st.floats(0.0, 6.0), weighted=st.booleans())
+def test_score_certificate_never_contradicts_the_lps(seed, n, p, signal, weighted):
+    """When the converged score proves there is no separation, the LPs agree (never a false 'none')."""
+    from logitfit.inference.separation import score_certificate
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    y = (signal * X[:, 0] + rng.logistic(size=n) > 0).astype(int)
+    if y.min() == y.max():
+        return
+    sw = rng.integers(0, 3, n).astype(float) if weighted else np.ones(n)
+    if sw.sum() == 0 or y[sw > 0].min() == y[sw > 0].max():
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p_hat = _fitted_p(X, y, sw)
+    if score_certificate(X, y.astype(float), sw, p_hat, fit_intercept=True):
+        assert check_separation(X, y, sw).kind == "none"
+
+
+def test_score_certificate_holds_on_overlapping_data_and_fails_on_separated():
+    from logitfit.inference.separation import score_certificate
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 3))
+    y = (X @ [1.0, -2.0, 0.5] + rng.logistic(size=500) > 0).astype(float)
+    assert score_certificate(X, y, np.ones(500), _fitted_p(X, y), fit_intercept=True)
+    ys = (X[:, 0] > 0).astype(float)  # complete separation: no MLE, no certificate
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p_sep = _fitted_p(X, ys)
+    assert not score_certificate(X, ys, np.ones(500), p_sep, fit_intercept=True)

@@ -22,6 +22,10 @@ For K classes (reference class r, ``d_r = 0``) the rows are
 
 Columns are scaled by their largest absolute value before the LPs so that the
 box ``[-1, 1]`` and the tolerance mean the same for every column.
+
+After a binary fit, :func:`score_certificate` first tries the converged score
+equation as a proof that no separation exists (Stiemke's lemma); the LPs run
+only when it fails.
 """
 
 from __future__ import annotations
@@ -30,9 +34,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.optimize import linprog
 
+from logitfit._numerics import issparse
 from logitfit.inference.table import INTERCEPT, term_names
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ __all__ = ["SeparationResult", "check_separation"]
 LP_TOL = 1e-6
 #: A fitted |z| above this (p within 6e-6 of 0 or 1) makes an unpenalised fit suspect.
 SUSPECT_Z = 12.0
+#: Largest number of parameters for which the score certificate is tried before the LPs.
+CERTIFICATE_MAX_PARAMS = 2000
 #: Beyond this many matrix entries the automatic check after a fit is skipped.
 AUTO_CHECK_MAX_ENTRIES = 20_000_000
 
@@ -105,7 +110,7 @@ def check_separation(X: Any, y: Any, sample_weight: Any = None, *, fit_intercept
     """
     if feature_names is None and hasattr(X, "columns"):
         feature_names = [str(c) for c in X.columns]
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
     classes, yi = np.unique(np.asarray(y), return_inverse=True)
@@ -149,6 +154,8 @@ def _multinomial_rows(X, yi, K, ref, names, classes):
 
 
 def _lp(c, A_ub, b_ub, bounds):
+    from scipy.optimize import linprog  # imported on use: ~0.5 s, and most fits need no LP
+
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
     if res.status not in (0, 3):
         raise RuntimeError(f"the separation LP failed: {res.message}")
@@ -225,6 +232,40 @@ def classified_with_margin(Z: np.ndarray, y: np.ndarray, sw: np.ndarray) -> bool
     return bool(np.all(true > Zk.max(axis=1)))
 
 
+def score_certificate(X: Any, y: np.ndarray, sw: np.ndarray, p: np.ndarray,
+                      fit_intercept: bool) -> bool:
+    """True when the binary fit's score equation proves that no separation exists.
+
+    With ``u_i = (2 y_i - 1) x~_i`` and ``lam_i = s_i |y_i - p_i| > 0`` on the rows
+    of positive weight, the score is ``g = sum_i lam_i u_i``. The correction
+    ``delta = -Lam U (U^T Lam U)^+ g`` gives ``sum_i (lam_i + delta_i) u_i = 0`` with
+    ``|delta_i| / lam_i = |x~_i^T v|``, ``v = (X~^T Lam X~)^+ g``. When that ratio
+    stays below 1/2 every weight ``lam_i + delta_i`` is positive, and by Stiemke's
+    lemma no ``d`` has ``u_i^T d >= 0`` for all rows with one inequality strict:
+    neither complete nor quasi-complete separation (no linear program needed).
+    """
+    keep = sw > 0
+    yk, pk = (y[keep] > 0.5).astype(np.float64), p[keep]
+    lam = sw[keep] * np.abs(yk - pk)
+    if not np.all(lam > 0):
+        return False  # a fitted probability rounded to 0 or 1: let the LPs decide
+    Xk = X if keep.all() else X[keep]
+    if issparse(Xk):
+        Xk = Xk.toarray()
+    Xt = np.column_stack([Xk, np.ones(Xk.shape[0])]) if fit_intercept else np.asarray(Xk)
+    if Xt.shape[1] > CERTIFICATE_MAX_PARAMS:
+        return False
+    g = Xt.T @ (sw[keep] * (yk - pk))
+    H = Xt.T @ (lam[:, None] * Xt)
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+        return False  # overflowing values: let the LPs decide
+    try:
+        v = np.linalg.solve(H, g)
+    except np.linalg.LinAlgError:  # collinear columns: no certificate from this system
+        return False
+    return bool(np.all(np.isfinite(v)) and np.max(np.abs(Xt @ v), initial=0.0) < 0.5)
+
+
 def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) -> Warning | None:
     """A SeparationWarning for an unpenalised fit whose data are separated, else None.
 
@@ -241,6 +282,9 @@ def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) ->
     separates = classified_with_margin(Z, blocks.y, blocks.sw)
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:
+        return None
+    if Z.ndim == 1 and not separates and score_certificate(
+            X, blocks.y, blocks.sw, model.predict_proba(X)[:, 1], model.fit_intercept):
         return None
     from logitfit.exceptions import SeparationWarning  # built on first use: imports scikit-learn
 
