@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+
+from logitfit._numerics import issparse
 
 try:
     import logitfit.blocks._fused as _fused
@@ -44,7 +45,7 @@ def fused_rows(blocks: Any) -> FusedRows | None:
     bounds = getattr(blocks, "bounds", None)
     if X is None or bounds is None or blocks.dtype not in (np.float32, np.float64):
         return None
-    if sp.issparse(X):
+    if issparse(X):
         if X.format != "csr" or X.indices.dtype not in (np.int32, np.int64):
             return None
     elif not (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous):
@@ -69,7 +70,7 @@ class FusedRows:
     def __init__(self, blocks: Any) -> None:
         self.blocks = blocks
         X = blocks.X
-        self.sparse = sp.issparse(X)
+        self.sparse = issparse(X)
         if self.sparse:
             indptr = X.indptr
             if indptr.dtype != X.indices.dtype:

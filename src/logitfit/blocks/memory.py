@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from logitfit._numerics import issparse
 from logitfit.blocks.protocol import Block, BlockKernel, sum_tuples
 from logitfit.blocks.threads import default_threads, single_threaded_blas
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 # About 1 MB of X per block: fits a core's L2, so the second read (X^T r) comes from cache.
 BLOCK_BYTES = 1 << 20
@@ -34,6 +37,8 @@ SPARSE_NNZ_PER_FEATURE = 8
 
 def _csr_row_view(X: sp.csr_matrix, a: int, b: int) -> sp.csr_matrix:
     """Rows a..b of a CSR matrix sharing its data and indices (``X[a:b]`` copies them)."""
+    import scipy.sparse as sp
+
     lo, hi = X.indptr[a], X.indptr[b]
     view = sp.csr_matrix(
         (X.data[lo:hi], X.indices[lo:hi], X.indptr[a : b + 1] - lo),
@@ -77,9 +82,9 @@ class InMemoryBlocks:
         n_threads: int | None = None,
         rows_per_block: int | None = None,
     ) -> None:
-        self.is_sparse = sp.issparse(X)
-        if self.is_sparse:
-            X = sp.csr_matrix(X) if X.format != "csr" else X
+        self.is_sparse = issparse(X)
+        if self.is_sparse and X.format != "csr":
+            X = X.tocsr()
         self.X = X
         self.y = y
         self.sw = sw

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from logitfit.cli.errors import CLIError
+from logitfit.data.arrow_input import from_numpy
 from logitfit.exceptions import DataError
 
 #: Rows kept (a deterministic sample) for the decision-boundary plot.
@@ -141,11 +142,11 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
                     arrays.append(batch.column(k))
                     cols.append(k)
                 if labels:
-                    arrays.append(pa.array(m.labels(P, thr).tolist()))
+                    arrays.append(from_numpy(np.asarray(m.labels(P, thr))))
                     cols.append("prediction")
                 if proba:
                     for j, name in enumerate(names):
-                        arrays.append(pa.array(P[:, j]))
+                        arrays.append(from_numpy(P[:, j]))
                         cols.append(name)
                 out = pa.record_batch(arrays, names=cols)
                 if writer is None:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from logitfit.data.arrow_input import check_finite, check_schema, column_kind
+from logitfit.data.arrow_input import check_finite, check_schema, column_kind, to_numpy
 from logitfit.data.validation import as_arrow, check_no_missing, level_codes
 from logitfit.exceptions import DataError
 
@@ -204,7 +204,7 @@ class ColumnEncoder:
                                     row=row_offset + bad[0] + 1, column=c.name)
             values = pc.cast(col, pa.float64())
             check_finite(path, pa.Table.from_arrays([values], [c.name]), row_offset=row_offset)
-            out[:, j] = values.to_numpy(zero_copy_only=False)
+            out[:, j] = to_numpy(values)
             j += 1
         return out
 
@@ -349,9 +349,9 @@ def target_values(table: Any, target: str, *, path: str = "<data>",
     if typ != col.type:
         col = col.cast(typ)
     if pa.types.is_integer(typ):
-        y = col.to_numpy(zero_copy_only=False).astype(np.int64)
+        y = to_numpy(col).astype(np.int64)
     elif pa.types.is_floating(typ):
-        y = col.to_numpy(zero_copy_only=False).astype(np.float64)
+        y = to_numpy(col).astype(np.float64)
         bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)) | (np.abs(y) >= 2**53))
         if bad.size:
             i = int(bad[0])
@@ -360,7 +360,7 @@ def target_values(table: Any, target: str, *, path: str = "<data>",
                             row=i + 1, column=target)
         y = y.astype(np.int64)
     elif pa.types.is_boolean(typ):
-        y = col.to_numpy(zero_copy_only=False).astype(bool)
+        y = to_numpy(col).astype(bool)
     else:
         y = np.asarray(col.to_pylist(), dtype=str)
     n_classes = len(np.unique(y))

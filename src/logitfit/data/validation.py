@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from logitfit._numerics import issparse
+from logitfit.data.arrow_input import from_numpy, to_numpy
 from logitfit.exceptions import DataError
 
 
@@ -60,14 +61,14 @@ def check_non_numeric_columns(X: Any) -> None:
 
 def check_finite(X: Any, feature_names: np.ndarray | None = None, what: str = "X") -> None:
     """Raise on the first NaN or infinity, naming its column and first row."""
-    data = X.data if sp.issparse(X) else X
+    data = X.data if issparse(X) else X
     # A finite sum proves every entry finite without the n x p boolean mask
     # (12.5 % of a float64 X) that np.isfinite(data) would allocate.
     with np.errstate(over="ignore"):  # huge finite entries may sum to inf: then look closer
         total = data.sum() if data.size else 0.0
     if np.isfinite(total) or np.all(np.isfinite(data)):
         return
-    if sp.issparse(X):
+    if issparse(X):
         X = X.tocsc()
         bad_cols = [j for j in range(X.shape[1]) if not np.all(np.isfinite(X[:, j].data))]
         j = bad_cols[0]
@@ -229,7 +230,7 @@ def validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any = None, dtyp
         ensure_min_samples=1,
         reset=True,
     )
-    if sp.issparse(X) and X.format not in ("csr", "csc"):
+    if issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
     check_finite(X, getattr(estimator, "feature_names_in_", None))
     classes, y_idx = encode_labels(y)
@@ -284,20 +285,20 @@ def level_codes(col: Any, levels: list, path: str, column: str, row_offset: int 
 
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
-    known = pa.array(levels)
-    if all(isinstance(v, str) for v in levels):
-        known = known.cast(pa.string())
+    strings = all(isinstance(v, str) for v in levels)
+    known = from_numpy(np.array(levels, dtype=object) if strings else np.asarray(levels))
     try:
         values = col if col.type == known.type else pc.cast(col, known.type)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 1.5 among integer levels
-        values, known = pc.cast(col, pa.string()), pa.array([str(v) for v in levels], pa.string())
+        values = pc.cast(col, pa.string())
+        known = from_numpy(np.array([str(v) for v in levels], dtype=object))
     codes = pc.index_in(values, value_set=known)
     if codes.null_count:
         i = pc.index(pc.is_null(codes), True).as_py()
         shown = ", ".join(map(repr, levels[:10])) + (" ..." if len(levels) > 10 else "")
         raise DataError(path, f"level {col[i].as_py()!r} was not seen in training; known "
                         f"levels: {shown}", row=row_offset + i + 1, column=column)
-    return codes.to_numpy(zero_copy_only=False).astype(np.intp)
+    return to_numpy(codes).astype(np.intp)
 
 
 def as_arrow(data: Any, columns: list[str] | None = None) -> Any:

@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import linalg
 
 from logitfit._numerics import binary_residual
@@ -78,6 +77,7 @@ def _cluster_scores(block, w, b, fit_intercept, n_groups, multinomial, codes):
         E = (block.sw * binary_residual(_binary_z(block, w, b), block.y))[:, None]
     Xt = augmented_design(block.X, fit_intercept)
     n = len(codes)
+    import scipy.sparse as sp  # on use: only sparse input gets here
     G = sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_groups, n))
     U = np.einsum("ij,ik->ijk", Xt, E).reshape(n, -1)  # score rows in ravel order j*K + k
     return (np.asarray(G @ U),)

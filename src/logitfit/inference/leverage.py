@@ -13,14 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+
+from logitfit._numerics import issparse
 
 __all__ = ["augmented_design", "leverages"]
 
 
 def augmented_design(X: Any, fit_intercept: bool) -> np.ndarray:
     """Dense ``X~ = [X, 1]`` of one block (``X`` itself without an intercept)."""
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    Xd = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
     if not fit_intercept:
         return Xd
     return np.hstack([Xd, np.ones((Xd.shape[0], 1))])

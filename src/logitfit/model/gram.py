@@ -8,8 +8,9 @@ updates (BLAS ``dsyrk``) on ``sqrt(d)``-scaled rows where ``d >= 0``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
+
+from logitfit._numerics import issparse
 
 __all__ = [
     "matvec", "rmatvec", "scaled_rows", "syrk_upper", "sparse_gram", "gram", "gram_sub"
@@ -77,7 +78,7 @@ def gram(Xb, d: np.ndarray, fit_intercept: bool) -> np.ndarray:
     p = Xb.shape[1]
     q = p + int(fit_intercept)
     H = np.zeros((q, q))
-    if sp.issparse(Xb):
+    if issparse(Xb):
         H[:p, :p] = sparse_gram(Xb, d)
     elif np.any(d < 0):
         H[:p, :p] = np.asarray(Xb, dtype=np.float64).T @ scaled_rows(Xb, d)

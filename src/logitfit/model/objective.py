@@ -45,13 +45,16 @@ kernels live in :mod:`logitfit.model.binary` and :mod:`logitfit.model.softmax`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import scipy.sparse as sp
 
+from logitfit._numerics import issparse
 from logitfit.blocks.protocol import Blocks
 from logitfit.model import binary, softmax
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["LinearModelObjective", "LogisticObjective", "Objective", "pack_coef"]
 
@@ -223,7 +226,7 @@ class LogisticObjective:
         X = getattr(self.blocks, "X", None)
         if X is None or getattr(self.blocks, "sw", None) is None:
             return None
-        if (isinstance(X, np.ndarray) and X.ndim == 2) or (sp.issparse(X) and X.format == "csr"):
+        if (isinstance(X, np.ndarray) and X.ndim == 2) or (issparse(X) and X.format == "csr"):
             return X
         return None
 
@@ -233,8 +236,9 @@ class LogisticObjective:
         For coordinate updates through X's columns (the cd solver on sparse X).
         """
         X = self.design_rows()
-        if X is None or not sp.issparse(X):
+        if X is None or not issparse(X):
             return None
+        import scipy.sparse as sp  # on use: only sparse input gets here
         csc = sp.csc_matrix(X, dtype=np.float64)
         csc.sum_duplicates()
         return csc

@@ -8,8 +8,8 @@ Hessians are laid out in the ravel order ``j*K + k`` of ``B = [W; b]``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
+from logitfit._numerics import issparse
 from logitfit.blocks.protocol import Block
 from logitfit.model.gram import gram, scaled_rows, syrk_upper
 
@@ -80,7 +80,7 @@ def multi_hess_from_P(Xb, P: np.ndarray, sw: np.ndarray, fit_intercept: bool) ->
     n, K = P.shape
     p = Xb.shape[1]
     q = p + int(fit_intercept)
-    if sp.issparse(Xb):
+    if issparse(Xb):
         H4 = np.zeros((q, K, q, K))
         for k in range(K):
             for c in range(k, K):

@@ -34,7 +34,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+
+from logitfit._numerics import issparse
 
 try:
     import logitfit.solvers._gram_kernels as _gram_kernels
@@ -151,7 +152,7 @@ class GramCache:
         if _gram_kernels is None:
             return False
         X = self.X
-        if sp.issparse(X):
+        if issparse(X):
             return X.dtype in (np.float32, np.float64) and X.indices.dtype in (np.int32, np.int64)
         return X.dtype in (np.float32, np.float64) and X.flags.c_contiguous
 
@@ -165,7 +166,7 @@ class GramCache:
         cols = np.ascontiguousarray(cols, dtype=np.intp)
         G = np.zeros((q, q))
         X = self.X
-        if sp.issparse(X):
+        if issparse(X):
             pos = np.full(self.p, -1, dtype=np.intp)
             pos[cols] = np.arange(m)
             _gram_kernels.gram_rows_csr(X.data, X.indices, X.indptr, rows, pos, dr, self.fit_intercept, G)
@@ -185,7 +186,7 @@ class GramCache:
         allc = np.ascontiguousarray(allc, dtype=np.intp)
         out = np.zeros((new.size, allc.size + int(self.fit_intercept)))
         X = self.X
-        if sp.issparse(X):
+        if issparse(X):
             pos_a = np.full(self.p, -1, dtype=np.intp)
             pos_a[new] = np.arange(new.size)
             pos_b = np.full(self.p, -1, dtype=np.intp)
@@ -200,7 +201,7 @@ class GramCache:
     def _rows(self, rows: np.ndarray | None, cols: np.ndarray, a: int, b: int) -> np.ndarray:
         """Dense float64 chunk ``X[rows[a:b]][:, cols]`` (or rows a..b when ``rows`` is None)."""
         sel = slice(a, b) if rows is None else rows[a:b]
-        if sp.issparse(self.X):
+        if issparse(self.X):
             return self.X[sel][:, cols].toarray().astype(np.float64, copy=False)
         return np.asarray(self.X[sel][:, cols], dtype=np.float64)
 

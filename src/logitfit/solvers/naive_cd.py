@@ -23,7 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+
+from logitfit._numerics import issparse
 
 try:
     from logitfit.solvers._cd_kernels import naive_sweeps as _naive_sweeps
@@ -48,7 +49,7 @@ def naive_model_for(objective: Any) -> NaiveModel | None:
     design_rows = getattr(objective, "design_rows", None)
     if _naive_sweeps is None or design_rows is None or getattr(objective, "multinomial", True):
         return None
-    if not sp.issparse(design_rows()):
+    if not issparse(design_rows()):
         return None
     return NaiveModel(objective)
 
@@ -142,6 +143,7 @@ class _Model:
     """The inner model of :meth:`NaiveModel.solve`, for the sign-fixed Newton polish."""
 
     def __init__(self, owner: NaiveModel, cols, dw, g, u0, l2, lam, lo, hi) -> None:
+        import scipy.sparse as sp  # on use: only sparse input gets here
         self.X = owner.csc[:, cols] if cols.size else sp.csc_matrix((owner.n, 0))
         self.fit_intercept = owner.fit_intercept
         self.nf = cols.size
