@@ -528,3 +528,18 @@ def test_signing_round_trip(tmp_path, data_dir):
                   "--verify-key-env", "LF_KEY", env=env, ok=False)
     _one_paragraph_error(refused, str(nosign))
     assert not (tmp_path / "q.csv").exists()
+
+
+def test_max_classes_guard_and_option(tmp_path):
+    """A target with more classes than --max-classes is refused naming the option; raising it works."""
+    rng = np.random.default_rng(0)
+    n = 400
+    t = pa.table({"x": rng.normal(size=n), "y": np.arange(n) % 12})
+    pc.write_csv(t, tmp_path / "m.csv")
+    proc = run("fit", tmp_path / "m.csv", "-t", "y", "--max-classes", "10", "-o",
+               tmp_path / "m.json", ok=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "--max-classes" in err and "m.csv" in err
+    assert not (tmp_path / "m.json").exists()
+    run("fit", tmp_path / "m.csv", "-t", "y", "--max-classes", "12", "-o", tmp_path / "m.json", "-q")
+    assert (tmp_path / "m.json").exists()

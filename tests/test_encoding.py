@@ -167,3 +167,18 @@ def test_one_class_message():
         check_two_classes(np.array(["yes"]))
     with pytest.raises(ValueError, match="one class only"):
         LogisticRegressionCV(cv=2).fit(np.ones((4, 1)), [1, 1, 1, 1])
+
+
+def test_design_larger_than_memory_is_refused_with_the_figure(monkeypatch):
+    """The encoder estimates the dense design before allocating it and names the file."""
+    import pyarrow as pa
+
+    from logitfit import _memory
+    from logitfit.data.columns import ColumnEncoder
+    from logitfit.exceptions import DataError
+
+    table = pa.table({"a": [1.0, 2.0, 3.0], "b": [0.5, 0.1, 0.2]})
+    enc = ColumnEncoder.fit(table, ["a", "b"], path="t.csv")
+    monkeypatch.setattr(_memory, "available_memory", lambda: (16, 1 << 30))
+    with pytest.raises(DataError, match=r"t\.csv.*design matrix needs 48 bytes"):
+        enc.transform(table, path="t.csv")

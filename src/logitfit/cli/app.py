@@ -123,6 +123,8 @@ def fit(
                                                      "1GiB): larger data are fitted by "
                                                      "streaming from disk.")] = None,
     fmt: FormatOpt = None,
+    max_classes: Annotated[int, typer.Option(help="Most target classes accepted (a guard against "
+                                             "fitting a measurement as classes).", min=2)] = 1000,
     sign_key_env: Annotated[str | None, typer.Option(
         "--sign-key-env", metavar="NAME", help="Sign the model file (HMAC-SHA256) with the key "
         "held in environment variable NAME; load it with --verify-key-env NAME.")] = None,
@@ -143,6 +145,7 @@ def fit(
         categorical=_split(categorical) or [], penalty=penalty, alpha=alpha, solver=solver,
         tol=tol, max_iter=max_iter, class_weight=class_weight, weight_col=weight_col,
         holdout=holdout, seed=seed, fmt=fmt, scheduler=scheduler, memory_limit=memory_limit,
+        max_classes=max_classes,
     )
     key = _key(sign_key_env, "--sign-key-env")
     progress = _Progress(enabled=not (quiet or as_json))

@@ -36,6 +36,7 @@ class FitOptions:
     fmt: str | None = None
     scheduler: str | None = None
     memory_limit: str | None = None
+    max_classes: int = 1000
 
 
 @dataclass

@@ -100,7 +100,7 @@ def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray |
             raise CLIError("no feature columns: the file holds only the target")
         encoder = ColumnEncoder.fit(table, feats, path=opts.data, categorical=opts.categorical)
         X = encoder.transform(table, path=opts.data)
-    y = target_values(table, opts.target, path=opts.data)
+    y = target_values(table, opts.target, path=opts.data, max_classes=opts.max_classes)
     sw = None
     if opts.weight_col is not None:
         sw = weight_column(table, opts.weight_col, opts.data)

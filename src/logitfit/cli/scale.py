@@ -99,6 +99,7 @@ def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
 
     sfmt, delimiter = _SCAN_FORMATS[fmt]
     ds = scan(opts.data, target=opts.target, features=opts.features, weight=opts.weight_col,
+              max_classes=opts.max_classes,
               memory_limit=opts.memory_limit or DEFAULT_MEMORY_LIMIT, format=sfmt,
               delimiter=delimiter)
     if opts.features is None:  # scan leaves text columns out: say so rather than drop them

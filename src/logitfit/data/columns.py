@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from logitfit._memory import check_memory, dense_bytes
 from logitfit.data.arrow_input import check_finite, check_schema, column_kind, to_numpy
 from logitfit.data.validation import as_arrow, check_no_missing, level_codes
 from logitfit.exceptions import DataError
@@ -182,6 +183,8 @@ class ColumnEncoder:
         if self.kind != "table":
             raise TypeError("a LIBSVM encoder has no table transform")
         data = as_arrow(data, self.input_columns)
+        check_memory(dense_bytes(data.num_rows, self.n_features), "the design matrix", path=path,
+                     hint="select fewer columns (--features) or fit by streaming (--memory-limit)")
         out = np.zeros((data.num_rows, self.n_features), dtype=np.float64)
         j = 0
         for c in self.columns:

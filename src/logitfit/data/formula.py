@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from logitfit._memory import check_memory, dense_bytes
 from logitfit.data.formula_file import (
     TYPES,
     decode_state,
@@ -150,6 +151,7 @@ class FormulaEncoder:
             raise ValueError("this model was fitted from a formula or a table: predict from a "
                              f"table (pandas, polars, pyarrow) with the columns {self.input_columns}")
         arrow = as_arrow(data, self.input_columns)
+        check_memory(dense_bytes(arrow.num_rows, self.n_features), "the design matrix", path=path)
         for var, v in self.variables.items():
             if var not in arrow.schema.names:
                 raise DataError(path, "missing column (the model's formula uses it)", column=var)
