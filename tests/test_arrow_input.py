@@ -21,7 +21,8 @@ DTYPES = st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int8, n
 def test_round_trip_equals_pyarrow(values, cut):
     arr = from_numpy(values)
     arr.validate(full=True)
-    assert arr.to_pylist() == pa.array(values).to_pylist()
+    np.testing.assert_array_equal(np.array(arr.to_pylist(), dtype=values.dtype),
+                                  np.array(pa.array(values).to_pylist(), dtype=values.dtype))
     back = to_numpy(arr)
     np.testing.assert_array_equal(back, values)
     assert back.dtype == values.dtype

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from logitfit._numerics import issparse
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.model.fitted import FitRecord, FittedModel
 from logitfit.model.objective import LogisticObjective, pack_coef
@@ -242,8 +243,6 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
 
     Warnings (separation, non-convergence) are issued as ``warnings.warn``.
     """
-    import scipy.sparse as sp
-
     from logitfit.data.validation import (
         apply_class_weight,
         check_finite,
@@ -254,7 +253,7 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise TypeError(f"unknown parameters {unknown}; known: {sorted(DEFAULTS)}")
-    X = X if sp.issparse(X) else np.asarray(X)
+    X = X if issparse(X) else np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (rows x features), got shape {X.shape}")
     check_params(params, X.shape[1])
