@@ -384,6 +384,52 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         return Summary(self._inference(ref_class), cov_type, groups, alpha)
 
+    def predict_interval(self, X: Any, level: float = 0.95, cov_type: str = "nonrobust",
+                         groups: Any = None) -> Any:
+        """Predicted probabilities with delta-method standard errors and intervals.
+
+        The interval is computed on the link scale and mapped through the sigmoid, so it
+        stays inside [0, 1] (R's ``predict(type="response", se.fit=TRUE)``); see
+        :mod:`logitfit.inference.prediction`. ``cov_type``/``groups`` choose the
+        covariance as in :meth:`summary`.
+
+        Returns
+        -------
+        pandas.DataFrame or dict of ndarray
+            A DataFrame (indexed as ``X``) when ``X`` is one, else a dict. Binary:
+            ``proba``, ``se``, ``lower``, ``upper`` of the positive class and ``eta``,
+            ``se_eta`` of the linear predictor. Multinomial: ``proba``, ``se``,
+            ``lower``, ``upper`` of shape (n, K) (DataFrame columns ``proba[<class>]`` ...).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from logitfit import LogisticRegression
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
+        >>> out = LogisticRegression().fit(X, y).predict_interval(X[:3], level=0.9)
+        >>> sorted(out)
+        ['eta', 'lower', 'proba', 'se', 'se_eta', 'upper']
+        """
+        from logitfit._numerics import issparse
+        from logitfit.inference.prediction import prediction_intervals
+
+        check_is_fitted(self)
+        design = encode_for_predict(self, X)
+        D = validate_predict(self, X) if design is None else design
+        D = D.toarray() if issparse(D) else np.asarray(D, dtype=np.float64)
+        out = prediction_intervals(self._inference(0), D, level, cov_type, groups)
+        if not (hasattr(X, "iloc") and hasattr(X, "columns")):
+            return out
+        import pandas as pd
+
+        if out["proba"].ndim == 1:
+            return pd.DataFrame(out, index=X.index)
+        cols = {f"{stat}[{c}]": out[stat][:, k] for stat in ("proba", "se", "lower", "upper")
+                for k, c in enumerate(self.classes_)}
+        return pd.DataFrame(cols, index=X.index)
+
     def cov_params(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
         """Covariance of the coefficients (intercept last; per class against the reference)."""
         return self._inference().cov_params(cov_type, groups)
