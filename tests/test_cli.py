@@ -543,3 +543,21 @@ def test_max_classes_guard_and_option(tmp_path):
     assert not (tmp_path / "m.json").exists()
     run("fit", tmp_path / "m.csv", "-t", "y", "--max-classes", "12", "-o", tmp_path / "m.json", "-q")
     assert (tmp_path / "m.json").exists()
+
+
+def test_predict_interval_columns_equal_predict_interval(fitted, data_dir, tmp_path):
+    """predict --interval writes se/lower/upper equal to the model's predict_interval."""
+    model, _ = fitted
+    out = tmp_path / "iv.csv"
+    run("predict", model, data_dir / "train.csv", "-o", out, "--interval", "0.9")
+    got = pc.read_csv(out)
+    m = load(model)
+    names = [n for n in got.column_names if n.endswith("_se")]
+    assert len(names) == 1 and "prediction" not in got.column_names
+    want = m.predict_interval(pc.read_csv(data_dir / "train.csv"), level=0.9)
+    stem = names[0][:-3]
+    for stat in ("se", "lower", "upper"):
+        np.testing.assert_allclose(got.column(f"{stem}_{stat}").to_numpy(), want[stat], rtol=1e-12)
+    bad = run("predict", model, data_dir / "train.csv", "-o", tmp_path / "b.csv", "--interval", "2",
+              ok=False)
+    assert bad.returncode == 2 and b"--interval" in bad.stderr and not (tmp_path / "b.csv").exists()

@@ -225,6 +225,10 @@ def predict(
     = None,
     fmt: FormatOpt = None,
     batch_rows: Annotated[int, typer.Option(help="Rows per streamed batch.", min=1)] = 65_536,
+    interval: Annotated[float | None, typer.Option(
+        "--interval", metavar="LEVEL", help="Also write each probability's standard error and "
+        "LEVEL interval (delta method, e.g. 0.95); needs the covariance the model file "
+        "stores.")] = None,
     verify_key_env: VerifyOpt = None,
 ) -> None:
     """Apply a model to a data file, streaming: memory stays flat however large DATA is.
@@ -237,7 +241,7 @@ def predict(
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     data = _input(data)
     _step(data, predict_file, m, data, output, proba=proba, threshold=threshold,
-          keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows)
+          keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows, interval=interval)
 
 
 # --------------------------------------------------------------------------

@@ -106,8 +106,14 @@ def _output_format(path: str) -> str:
 
 
 def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: float | None,
-                 keep: list[str], fmt: str | None, batch_rows: int = 65_536) -> int:
-    """Stream ``data`` through the model into ``output``; returns the number of rows."""
+                 keep: list[str], fmt: str | None, batch_rows: int = 65_536,
+                 interval: float | None = None) -> int:
+    """Stream ``data`` through the model into ``output``; returns the number of rows.
+
+    ``interval``: also write ``<proba column>_se``, ``_lower`` and ``_upper`` of each
+    probability (of the positive class for two classes), from the stored covariance
+    (:func:`logitfit.inference.prediction.prediction_intervals`).
+    """
     import pyarrow as pa
 
     from logitfit.io.atomic import atomic_path
@@ -117,6 +123,8 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
     if threshold is not None and len(classes) != 2:
         raise CLIError("--threshold applies to two-class models; this one has "
                        f"{len(classes)} classes (labels are the most probable class)")
+    uncertainty = _interval_source(m, interval)
+    proba = proba or uncertainty is not None
     labels = threshold is not None or not proba
     thr = 0.5 if threshold is None else threshold
     names = [f"proba_{c}" for c in np.asarray(classes).tolist()]
@@ -148,6 +156,8 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
                     for j, name in enumerate(names):
                         arrays.append(from_numpy(P[:, j]))
                         cols.append(name)
+                if uncertainty is not None:
+                    arrays, cols = _with_intervals(uncertainty, X, interval, names, arrays, cols)
                 out = pa.record_batch(arrays, names=cols)
                 if writer is None:
                     writer = _writer(sink, out.schema, out_fmt)
@@ -162,6 +172,36 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
         return run("-")
     with atomic_path(output) as tmp:
         return run(tmp)
+
+
+def _interval_source(m: Any, level: float | None) -> Any:
+    """The stored inference that ``--interval`` needs, or None without the option."""
+    if level is None:
+        return None
+    if not 0.0 < level < 1.0:
+        raise CLIError(f"--interval takes a level in (0, 1), e.g. 0.95; got {level!r}")
+    from logitfit.estimators.stored import StoredInference
+
+    try:
+        return StoredInference(m)
+    except ValueError:
+        raise CLIError(f"{(m.source or {}).get('path', 'the model')} stores no covariance (an L1 "
+                       "fit, or over 2,000 parameters): no intervals can be given") from None
+
+
+def _with_intervals(inf: Any, X: Any, level: float, names: list[str], arrays: list,
+                    cols: list) -> tuple[list, list]:
+    from logitfit._numerics import issparse
+    from logitfit.inference.prediction import prediction_intervals
+
+    D = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
+    r = prediction_intervals(inf, D, level)
+    binary = r["proba"].ndim == 1
+    for j, name in enumerate(names[1:] if binary else names):
+        for stat in ("se", "lower", "upper"):
+            arrays.append(from_numpy(r[stat] if binary else r[stat][:, j]))
+            cols.append(f"{name}_{stat}")
+    return arrays, cols
 
 
 @dataclass
