@@ -95,9 +95,15 @@ def test_unpenalised_fit_warns_with_details():
         LogisticRegression(penalty="firth").fit(X, y)  # Firth: finite, no warning
 
 
-def _fitted_p(X, y, sw=None):
+def _certificate(X, y, sw=None):
+    """The score certificate of an unpenalised fit of (X, y, sw)."""
+    from logitfit.blocks.memory import InMemoryBlocks
+    from logitfit.inference.separation import score_certificate
+
+    sw = np.ones(len(y)) if sw is None else sw
     m = LogisticRegression(tol=1e-12).fit(X, y, sample_weight=sw)
-    return m.predict_proba(X)[:, 1]
+    blocks = InMemoryBlocks(np.asarray(X, dtype=float), np.asarray(y, dtype=float), sw)
+    return score_certificate(blocks, m.coef_[0], float(m.intercept_[0]), fit_intercept=True)
 
 
 @settings(max_examples=N_EXAMPLES, deadline=None)
@@ -105,8 +111,6 @@ def _fitted_p(X, y, sw=None):
        signal=st.floats(0.0, 6.0), weighted=st.booleans())
 def test_score_certificate_never_contradicts_the_lps(seed, n, p, signal, weighted):
     """When the converged score proves there is no separation, the LPs agree (never a false 'none')."""
-    from logitfit.inference.separation import score_certificate
-
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, p))
     y = (signal * X[:, 0] + rng.logistic(size=n) > 0).astype(int)
@@ -117,20 +121,18 @@ def test_score_certificate_never_contradicts_the_lps(seed, n, p, signal, weighte
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        p_hat = _fitted_p(X, y, sw)
-    if score_certificate(X, y.astype(float), sw, p_hat, fit_intercept=True):
+        certified = _certificate(X, y, sw)
+    if certified:
         assert check_separation(X, y, sw).kind == "none"
 
 
 def test_score_certificate_holds_on_overlapping_data_and_fails_on_separated():
-    from logitfit.inference.separation import score_certificate
-
     rng = np.random.default_rng(3)
     X = rng.normal(size=(500, 3))
     y = (X @ [1.0, -2.0, 0.5] + rng.logistic(size=500) > 0).astype(float)
-    assert score_certificate(X, y, np.ones(500), _fitted_p(X, y), fit_intercept=True)
+    assert _certificate(X, y)
     ys = (X[:, 0] > 0).astype(float)  # complete separation: no MLE, no certificate
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        p_sep = _fitted_p(X, ys)
-    assert not score_certificate(X, ys, np.ones(500), p_sep, fit_intercept=True)
+        certified = _certificate(X, ys)
+    assert not certified

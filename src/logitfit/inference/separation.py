@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from logitfit._numerics import issparse
+from logitfit._numerics import issparse, sigmoid
 from logitfit.inference.table import INTERCEPT, term_names
+from logitfit.model.gram import gram, matvec, rmatvec
 
 if TYPE_CHECKING:
     from logitfit.model.fitted import FittedModel
@@ -232,9 +233,26 @@ def classified_with_margin(Z: np.ndarray, y: np.ndarray, sw: np.ndarray) -> bool
     return bool(np.all(true > Zk.max(axis=1)))
 
 
-def score_certificate(X: Any, y: np.ndarray, sw: np.ndarray, p: np.ndarray,
-                      fit_intercept: bool) -> bool:
-    """True when the binary fit's score equation proves that no separation exists.
+def _score_sums(block: Any, w: np.ndarray, b: float, fit_intercept: bool) -> tuple:
+    """One block's ``X~^T Lam X~`` (upper triangle), score ``X~^T s (y - p)`` and rounded rows."""
+    resid = block.y - sigmoid(matvec(block.X, w) + b)
+    lam = block.sw * np.abs(resid)
+    score = rmatvec(block.X, block.sw * resid)
+    if fit_intercept:
+        score = np.append(score, np.sum(block.sw * resid))
+    rounded = np.count_nonzero((block.sw > 0) & (lam == 0))
+    return gram(block.X, lam, fit_intercept), score, rounded
+
+
+def _largest_ratio(block: Any, v: np.ndarray, fit_intercept: bool) -> tuple:
+    """``max |x~_i^T v|`` over the block's rows of positive weight."""
+    p = block.X.shape[1]
+    t = matvec(block.X, v[:p]) + (v[p] if fit_intercept else 0.0)
+    return (float(np.max(np.abs(t[block.sw > 0]), initial=0.0)),)
+
+
+def score_certificate(blocks: Any, w: np.ndarray, b: float, fit_intercept: bool) -> bool:
+    """True when the binary fit ``(w, b)``'s score equation proves that no separation exists.
 
     With ``u_i = (2 y_i - 1) x~_i`` and ``lam_i = s_i |y_i - p_i| > 0`` on the rows
     of positive weight, the score is ``g = sum_i lam_i u_i``. The correction
@@ -243,27 +261,23 @@ def score_certificate(X: Any, y: np.ndarray, sw: np.ndarray, p: np.ndarray,
     stays below 1/2 every weight ``lam_i + delta_i`` is positive, and by Stiemke's
     lemma no ``d`` has ``u_i^T d >= 0`` for all rows with one inequality strict:
     neither complete nor quasi-complete separation (no linear program needed).
+    Two passes over the blocks; ``blocks`` holds the binary training rows.
     """
-    keep = sw > 0
-    yk, pk = (y[keep] > 0.5).astype(np.float64), p[keep]
-    lam = sw[keep] * np.abs(yk - pk)
-    if not np.all(lam > 0):
-        return False  # a fitted probability rounded to 0 or 1: let the LPs decide
-    Xk = X if keep.all() else X[keep]
-    if issparse(Xk):
-        Xk = Xk.toarray()
-    Xt = np.column_stack([Xk, np.ones(Xk.shape[0])]) if fit_intercept else np.asarray(Xk)
-    if Xt.shape[1] > CERTIFICATE_MAX_PARAMS:
+    if blocks.n_features + int(fit_intercept) > CERTIFICATE_MAX_PARAMS:
         return False
-    g = Xt.T @ (sw[keep] * (yk - pk))
-    H = Xt.T @ (lam[:, None] * Xt)
+    H, g, rounded = blocks.map_reduce(_score_sums, w, b, fit_intercept)
+    if rounded:
+        return False  # a fitted probability rounded to 0 or 1: let the LPs decide
+    H = np.triu(H) + np.triu(H, 1).T  # gram may fill only the upper triangle
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
         return False  # overflowing values: let the LPs decide
     try:
         v = np.linalg.solve(H, g)
     except np.linalg.LinAlgError:  # collinear columns: no certificate from this system
         return False
-    return bool(np.all(np.isfinite(v)) and np.max(np.abs(Xt @ v), initial=0.0) < 0.5)
+    if not np.all(np.isfinite(v)):
+        return False
+    return max(r for (r,) in blocks.map_blocks(_largest_ratio, v, fit_intercept)) < 0.5
 
 
 def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) -> Warning | None:
@@ -283,13 +297,14 @@ def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) ->
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:
         return None
-    if Z.ndim == 1 and not separates and score_certificate(
-            X, blocks.y, blocks.sw, model.predict_proba(X)[:, 1], model.fit_intercept):
+    too_large = X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES
+    if not separates and (too_large or (Z.ndim == 1 and score_certificate(
+            blocks, model.coef[0], float(model.intercept[0]), model.fit_intercept))):
         return None
     from logitfit.exceptions import SeparationWarning  # built on first use: imports scikit-learn
 
-    if X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES:
-        return _generic(SeparationWarning) if separates else None
+    if too_large:
+        return _generic(SeparationWarning)
     found = check_separation(X, blocks.y, blocks.sw, fit_intercept=model.fit_intercept,
                              feature_names=model.feature_names)
     if not found:
