@@ -9,6 +9,7 @@ sums differently with the thread count, breaking bit-identical results).
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 __all__ = ["default_threads", "single_threaded_blas"]
@@ -24,12 +25,47 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def single_threaded_blas():
-    """Context manager limiting every loaded BLAS to one thread (threadpoolctl)."""
+class _SingleThreadedBlas:
+    """Reference-counted BLAS limit: only the outermost entry pays threadpoolctl's set and restore.
+
+    Solvers enter it around a whole fit and the block map again around each pass;
+    the limit is process-wide, so it is lifted only when the last holder (of any
+    thread) leaves.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limits: Any = None
+
+    def __enter__(self) -> _SingleThreadedBlas:
+        with self._lock:
+            if self._depth == 0:
+                self._limits = _controller().limit(limits=1, user_api="blas")
+            self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                limits, self._limits = self._limits, None
+                limits.restore_original_limits()
+
+
+_SINGLE = _SingleThreadedBlas()
+
+
+def _controller() -> Any:
     global _CONTROLLER
     if _CONTROLLER is None:
         # threadpoolctl comes with scikit-learn; the controller is built once (it scans the loaded libraries)
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    return _CONTROLLER
+
+
+def single_threaded_blas() -> _SingleThreadedBlas:
+    """Context manager limiting every loaded BLAS to one thread (threadpoolctl); re-entrant."""
+    return _SINGLE
