@@ -148,6 +148,15 @@ class ColumnEncoder:
         """The data-file columns the encoder reads."""
         return [c.name for c in self.columns]
 
+    def terms(self) -> list[tuple[str, list[int], frozenset[str]]]:
+        """``(column, its design column indices, {column})`` per input column (one term each)."""
+        out, j = [], 0
+        for c in self.columns:
+            k = len(c.design_names)
+            out.append((c.name, list(range(j, j + k)), frozenset([c.name])))
+            j += k
+        return out
+
     def column_types(self) -> dict[str, Any]:
         """pyarrow types to read the input columns with (float64 / string)."""
         import pyarrow as pa

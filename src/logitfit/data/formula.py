@@ -127,6 +127,17 @@ class FormulaEncoder:
     def input_columns(self) -> list[str]:
         return list(self.variables)
 
+    def terms(self) -> list[tuple[str, list[int], frozenset[str]]]:
+        """``(term, design column indices, its factors)`` for each term but the intercept, in
+        formula order: ``C(g):x`` has the factors ``{"C(g)", "x"}`` (term-wise tests use them)."""
+        index = {name: j for j, name in enumerate(self.feature_names)}
+        out = []
+        for part in self.spec.structure:
+            cols = [index[c] for c in part.columns if c in index]
+            if cols:
+                out.append((str(part.term), cols, frozenset(str(f) for f in part.term.factors)))
+        return out
+
     def column_types(self) -> dict[str, Any]:
         """pyarrow types to read the variables with: categorical ones exactly as trained."""
         import pyarrow as pa

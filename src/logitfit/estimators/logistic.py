@@ -18,6 +18,7 @@ from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.data.encoding import encode_for_fit, encode_for_predict, set_encoder
 from logitfit.data.validation import validate_fit, validate_predict
 from logitfit.estimators import fitting
+from logitfit.estimators.terms import TermsMixin
 from logitfit.exceptions import ConvergenceWarning, SeparationWarning
 from logitfit.model.fitted import FitRecord, FitStatistics, FittedModel, log_proba_from_scores
 
@@ -26,7 +27,7 @@ __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 PENALTIES = fitting.PENALTIES
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(TermsMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression, binary (sigmoid) and multinomial (softmax), fitted exactly.
 
     Minimises the weighted mean log loss plus an optional L2 term::
@@ -443,11 +444,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return self._inference().marginal_effects()
 
     def wald_test(self, R: Any, r: Any = None, cov_type: str = "nonrobust", groups: Any = None) -> Any:
-        """Wald test of ``R beta = r``, or of equations in the term names such as ``"GPA = PSI, TUCE = 0"``.
+        """Wald test of ``R beta = r``, of equations such as ``"GPA = PSI, TUCE = 0"``, or of terms
+        (``"C(rank)"``, ``["gpa", "C(rank)"]``: all their coefficients 0).
 
         ``W = (R b - r)^T (R V R^T)^{-1} (R b - r) ~ chi2(rank R)`` with V from ``cov_type``.
         """
-        return self._inference().wald_test(R, r, cov_type=cov_type, groups=groups)
+        return self._inference().wald_test(self._term_hypothesis(R), r, cov_type=cov_type, groups=groups)
 
     @property
     def bse_(self) -> np.ndarray:

@@ -120,6 +120,10 @@ def _terms(side: str, names: list[str], order: list[int]) -> list[tuple[float, i
 def lr_test(restricted: Any, full: Any) -> ChiSquareTest:
     """Likelihood-ratio test of a restricted model nested in a full one (both fitted on the same rows).
 
+    ``restricted`` may instead name terms of ``full`` (``"C(rank)"`` or a list of
+    names): the restricted model is ``full`` refitted without them
+    (:func:`logitfit.inference.anova.lr_test_terms`).
+
     ``LR = 2 (llf_full - llf_restricted)`` on ``k_full - k_restricted`` degrees
     of freedom. For Firth fits the penalised log-likelihoods are compared.
 
@@ -136,6 +140,8 @@ def lr_test(restricted: Any, full: Any) -> ChiSquareTest:
     >>> test.df, round(test.statistic, 2), test.pvalue < 1e-10
     (1, 103.58, True)
     """
+    if isinstance(restricted, (str, list, tuple)):
+        return full._term_lr_test(restricted)
     a, b = restricted._inference(), full._inference()
     if abs(a.nobs - b.nobs) > 1e-9 * max(1.0, b.nobs):
         raise ValueError(f"the models were fitted on different data ({a.nobs} vs {b.nobs} observations)")
