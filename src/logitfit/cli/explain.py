@@ -333,3 +333,46 @@ def descent(
     if html is not None:
         res.save_html(html, dpi=dpi)
         typer.echo(f"wrote {html}", err=True)
+
+
+@explain_app.command(epilog="Example: logitfit explain page exams.csv --target admitted -o page.html "
+                     "(or --features exam1,exam2)")
+def page(
+    data: DataArg,
+    target: TargetOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the HTML page.")]
+    = Path("explain.html"),
+    features: Annotated[str | None, typer.Option(
+        help="One or two comma-separated feature columns to show; with more, the two most useful "
+        "among them (default: among all columns) are chosen: the pair whose own model has the "
+        "smallest minimum cost.")] = None,
+    no_header: NoHeaderOpt = False,
+    max_rows: Annotated[int, typer.Option(help="Rows embedded; larger data are sampled, "
+                                          "stratified by class.", min=2)] = 2000,
+    seed: SeedOpt = 0,
+) -> None:
+    """One self-contained HTML page to explore J(theta) on DATA: sliders for theta, the decision
+    boundary, the contour plot of J with the gradient, the derivation table recomputed live, the
+    log loss beside the squared error, and gradient descent played step by step."""
+    from logitfit import explain as ex
+
+    X, y, names = _call(load_xy, data, target, features, no_header)
+    tname = _call(_target_name, data, target, no_header)
+    pg = _call(ex.page, X[:, 1:], y.astype(int), names=names[1:], target=tname, seed=seed,
+               max_rows=max_rows, title=f"logitfit: explore J(θ) on {data.name}")
+    pg.save(output)
+    how = "" if pg.choice is None else " (the pair with the smallest minimum cost)"
+    sample = "" if pg.rows == pg.rows_total else f", a sample of {pg.rows} of {pg.rows_total} rows"
+    typer.echo(f"wrote {output} ({pg.size / 1024:.0f} kB): features {', '.join(pg.features)}{how}{sample}",
+               err=True)
+
+
+def _target_name(path: Path, target: str, no_header: bool) -> str:
+    """The target column's name as load_xy resolves it (a name, or a position)."""
+    import pandas as pd
+
+    df = pd.read_csv(path, header=None if no_header else "infer", nrows=0)
+    cols = [f"x{k}" for k in range(1, df.shape[1] + 1)] if no_header else list(df.columns)
+    if target in cols:
+        return target
+    return str(cols[int(target)])

@@ -1,7 +1,7 @@
 """Why the gradient is what it is: derivations, checks and pictures on the user's own data.
 
-Every name of :mod:`logitfit.explain.steps`, :mod:`logitfit.explain.identities` and
-:mod:`logitfit.explain.landscape` is available here (``logitfit.explain.derivation(X, y)``, ``logitfit.explain.descent(...)``).
+Every name of :mod:`logitfit.explain.steps`, :mod:`logitfit.explain.identities`,
+:mod:`logitfit.explain.landscape` and :mod:`logitfit.explain.explorable` is available here (``logitfit.explain.derivation(X, y)``, ``logitfit.explain.descent(...)``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 _HOMES = {name: module for module, names in (
     ("landscape", ("ConvexityCheck", "DescentResult", "convexity", "descent", "squared_error")),
     ("identities", ("LikelihoodCheck", "SigmoidCheck", "likelihood", "sigmoid_check")),
+    ("explorable", ("ExplainPage", "FeatureChoice", "choose_features", "page")),
 ) for name in names}
 
 
