@@ -21,6 +21,7 @@ from logitfit.model.textbook import cost, gradient, sigmoid
 # public name -> module that defines it (imported on first attribute access)
 _LAZY = {
     "LogisticRegression": "logitfit.estimators.logistic",
+    "ConditionalLogisticRegression": "logitfit.estimators.conditional",
     "ConvergenceWarning": "logitfit.exceptions",
     "SeparationWarning": "logitfit.exceptions",
     "LogisticObjective": "logitfit.model.objective",
@@ -28,6 +29,7 @@ _LAZY = {
     "solvers": "logitfit.solvers",
     "regularization_path": "logitfit.estimators.regularization",
     "LogisticRegressionCV": "logitfit.estimators.cv",
+    "OrdinalLogisticRegression": "logitfit.estimators.ordinal",
     "check_separation": "logitfit.inference.separation",
     "lr_test": "logitfit.inference.hypothesis_tests",
     "Summary": "logitfit.inference.summary",

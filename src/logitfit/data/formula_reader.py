@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import re
 
-__all__ = ["FormulaRefused", "NUMPY_FUNCTIONS", "TRANSFORMS", "check_formula"]
+__all__ = ["FormulaRefused", "NUMPY_FUNCTIONS", "TRANSFORMS", "check_formula", "split_strata"]
 
 #: Transforms a stored formula may call (formulaic's stateful transforms and ``C``/``I``).
 TRANSFORMS = frozenset({"C", "I", "center", "scale", "standardize", "poly"})
@@ -67,6 +67,38 @@ def check_formula(rhs: str, variables: set[str] | frozenset[str]) -> set[str]:
     if reader.pos != len(reader.tokens):
         raise FormulaRefused(f"unexpected {reader.tokens[reader.pos][1]!r} in the formula")
     return reader.used
+
+
+_STRATA = re.compile(r"strata\(\s*(?:`([^`]+)`|([A-Za-z_][A-Za-z0-9_.]*))\s*\)")
+
+
+def split_strata(rhs: str) -> tuple[str, str | None]:
+    """Take a conditional model's ``strata(column)`` term out of a right-hand side.
+
+    Returns the right-hand side without it and the column name (None when
+    there is no such term). The term must be one of the top-level terms joined
+    by ``+`` and name one column, bare or in backquotes; it is never evaluated.
+    ``"x1 + x2 + strata(pair)"`` gives ``("x1 + x2", "pair")``.
+    """
+    if not isinstance(rhs, str) or len(rhs) > MAX_LENGTH:
+        raise FormulaRefused("the formula must be a string of at most "
+                             f"{MAX_LENGTH} characters")
+    tokens = _tokens(rhs)
+    found = [i for i, (kind, text) in enumerate(tokens) if kind == "call" and text.startswith("strata(")]
+    if not found:
+        return rhs, None
+    if len(found) > 1:
+        raise FormulaRefused("the formula has more than one strata() term")
+    i = found[0]
+    match = _STRATA.fullmatch(tokens[i][1])
+    if match is None:
+        raise FormulaRefused(f"{tokens[i][1]!r}: strata() takes one column name")
+    ops = {tokens[k][1] for k in (i - 1, i + 1) if 0 <= k < len(tokens)}
+    if not ops <= {"+"}:
+        raise FormulaRefused("strata() must be a term of its own, joined to the others by '+'")
+    rest = tokens[:i - 1] + tokens[i + 1:] if i > 0 else tokens[i + 2:]
+    text = " ".join(t for _, t in rest).strip() or "1"
+    return text, match.group(1) or match.group(2)
 
 
 def _tokens(rhs: str) -> list[tuple[str, str]]:

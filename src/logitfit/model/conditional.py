@@ -1,0 +1,440 @@
+"""The conditional (matched case-control) logistic likelihood, its gradient and Hessian.
+
+A stratum ``s`` of ``n`` rows with linear scores ``eta_j = x_j^T beta``, of
+which ``m`` are cases (the set ``D``), contributes the log-likelihood::
+
+    exact:    l_s = sum_{j in D} eta_j - log B(m, n),
+              B(m, n) = sum_{|S| = m} exp(sum_{j in S} eta_j)            (all m-subsets S)
+    breslow:  l_s = sum_{j in D} eta_j - m log A,            A = sum_j exp(eta_j)
+    efron:    l_s = sum_{j in D} eta_j - sum_{r=0}^{m-1} log(A - (r/m) sum_{j in D} exp(eta_j))
+
+(Breslow and Efron are the Cox partial likelihoods with the m cases tied at
+one event time and the controls still at risk; with one case all three are
+the same). No intercept: it cancels. The objective solvers see is the mean::
+
+    J(beta) = -(1/W) sum_s w_s l_s + (alpha/2) ||beta||^2,   W = sum_s w_s
+
+with stratum weights ``w_s``.
+
+Exact likelihood (Gail, Lubin & Rubinstein 1981): ``B(k, j) = B(k, j-1) +
+exp(eta_j) B(k-1, j-1)`` over rows ``j`` and case counts ``k <= m``, O(n m) per
+stratum. The gradient of ``log B`` is the mean ``mu`` of ``x_S = sum_{j in S}
+x_j`` under ``P(S) ~ exp(eta_S)`` and the Hessian its covariance ``C``. The
+distribution at ``(k, j)`` is the mixture, with weights ``q = B(k, j-1)/B(k, j)``
+and ``r = 1 - q``, of the one at ``(k, j-1)`` and the one at ``(k-1, j-1)``
+shifted by ``x_j``; so (all in log space, no overflow for any finite score)::
+
+    log B(k, j) = logaddexp(log B(k, j-1), eta_j + log B(k-1, j-1))
+    mu(k, j)    = q mu(k, j-1) + r (mu(k-1, j-1) + x_j)
+    C(k, j)     = q C(k, j-1) + r C(k-1, j-1) + q r d d^T,   d = mu(k, j-1) - mu(k-1, j-1) - x_j
+
+(O(n m p^2) per stratum). A stratum with more cases than controls is computed
+through its controls: ``B_m(eta) = exp(sum_j eta_j) B_{n-m}(-eta)``. With one
+case (or one control) the distribution is a softmax over the stratum, done in
+closed form for all such strata at once.
+
+Every evaluation is a map over blocks of whole strata (:class:`StrataBlock`)
+and a sum, so the same kernel runs in memory, streamed and on Dask. Rows are
+centred within their stratum when a block is built: ``l_s`` is unchanged by a
+shift of every score of a stratum, and centring keeps ``C`` free of cancellation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from logitfit.blocks.protocol import sum_tuples
+
+__all__ = [
+    "METHODS",
+    "ConditionalObjective",
+    "InMemoryStrata",
+    "StrataBlock",
+    "StrataInfo",
+    "group_strata",
+    "strata_from_rows",
+    "make_strata_block",
+    "strata_kernel",
+]
+
+METHODS = ("exact", "efron", "breslow")
+
+# Strata batched through the exact recursion together: at most this many floats in C.
+_BATCH_FLOATS = 1 << 22
+
+
+class StrataBlock(NamedTuple):
+    """Whole strata of rows: the unit of the map (in memory, one file chunk, one Dask partition).
+
+    Attributes
+    ----------
+    index : int, the block's position in the pass.
+    X : ndarray (n_rows, p), rows centred within their stratum, strata contiguous.
+    case : ndarray of bool (n_rows,), True for a case.
+    starts : ndarray of int (G + 1,), row offsets: stratum g is rows ``starts[g]:starts[g+1]``.
+    weight : ndarray (G,), the stratum weights.
+    """
+
+    index: int
+    X: np.ndarray
+    case: np.ndarray
+    starts: np.ndarray
+    weight: np.ndarray
+
+
+def make_strata_block(X: Any, case: Any, starts: Any, weight: Any = None, index: int = 0) -> StrataBlock:
+    """A :class:`StrataBlock` of contiguous strata; rows are centred within each stratum.
+
+    Strata with no case or no control are kept (they contribute 0); callers
+    drop and count them first. ``weight`` defaults to one per stratum.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    starts = np.asarray(starts, dtype=np.intp)
+    G = starts.size - 1
+    sizes = np.diff(starts)
+    if G > 0 and X.shape[0]:
+        means = np.add.reduceat(X, starts[:-1], axis=0) / sizes[:, None]
+        X = X - np.repeat(means, sizes, axis=0)
+    else:
+        X = X.copy()
+    w = np.ones(G) if weight is None else np.asarray(weight, dtype=np.float64)
+    return StrataBlock(index, np.ascontiguousarray(X), np.asarray(case, dtype=bool), starts, w)
+
+
+class StrataInfo(NamedTuple):
+    """Counts of a set of rows grouped into strata (what a fit reports and the blocks' sums need)."""
+
+    n_rows: int  # rows of informative strata
+    n_strata: int  # strata with at least one case and one control
+    n_dropped: int  # strata without a case or without a control
+    weight_sum: float  # sum of the informative strata's weights
+
+
+def group_strata(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(order, starts, first)``: a stable row order that makes each stratum contiguous, the
+    strata's row offsets in that order, and the position of each stratum's first row."""
+    labels = np.asarray(labels)
+    _, first, codes = np.unique(labels, return_index=True, return_inverse=True)
+    # strata in order of first appearance, rows in their original order within a stratum
+    rank = np.empty(first.size, dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    order = np.argsort(rank[codes.ravel()], kind="stable")
+    counts = np.bincount(rank[codes.ravel()], minlength=first.size)
+    return order, np.concatenate([[0], np.cumsum(counts)]), np.sort(first)
+
+
+def strata_from_rows(X: Any, case: Any, labels: Any, weight: Any = None, *,
+                     index: int = 0, grouped: bool = False) -> tuple[StrataBlock, StrataInfo]:
+    """Group rows by stratum label into one :class:`StrataBlock`, dropping strata without a case
+    or without a control; return the block and its :class:`StrataInfo`.
+
+    ``weight`` gives one weight per row, which must be constant within each
+    stratum (it weights the stratum's log-likelihood). ``grouped=True`` takes
+    the rows as already contiguous by stratum (runs of equal labels).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    case = np.asarray(case, dtype=bool)
+    labels = np.asarray(labels)
+    if grouped:
+        cut = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+        order, starts = np.arange(labels.size), np.concatenate([[0], cut, [labels.size]])
+    else:
+        order, starts, _ = group_strata(labels)
+    X, case = X[order], case[order]
+    sizes = np.diff(starts)
+    m = np.add.reduceat(case.astype(np.intp), starts[:-1]) if sizes.size else sizes
+    if weight is None:
+        w = np.ones(sizes.size)
+    else:
+        rw = np.asarray(weight, dtype=np.float64)[order]
+        w = rw[starts[:-1]] if sizes.size else np.zeros(0)
+        varies = np.flatnonzero(np.maximum.reduceat(rw, starts[:-1]) != np.minimum.reduceat(rw, starts[:-1])) \
+            if sizes.size else np.zeros(0, dtype=np.intp)
+        if varies.size:
+            raise ValueError(f"sample weights must be constant within a stratum; stratum "
+                             f"{labels[order][starts[varies[0]]]!r} has several (a weight applies to "
+                             "the stratum's conditional likelihood as a whole)")
+    keep = (m > 0) & (m < sizes) & (w > 0)
+    dropped = int(np.count_nonzero((m == 0) | (m == sizes)))
+    rows = np.repeat(keep, sizes)
+    kept = sizes[keep]
+    block = make_strata_block(X[rows], case[rows], np.concatenate([[0], np.cumsum(kept)]), w[keep], index)
+    return block, StrataInfo(int(kept.sum()), int(keep.sum()), dropped, float(w[keep].sum()))
+
+
+def strata_kernel(block: StrataBlock, beta: np.ndarray, method: str = "exact", order: int = 2) -> tuple:
+    """Weighted sums over the block's strata: ``(sum w_s l_s, sum w_s u_s, sum w_s C_s[, sum w_s^2 u_s u_s^T])``.
+
+    ``u_s = d l_s / d beta`` is the stratum's score and ``C_s = -d^2 l_s / d beta^2``
+    its information (positive semi-definite). ``order`` 0 returns the
+    log-likelihood only, 1 adds the score, 2 the information, 3 also the outer
+    products of the stratum scores (the meat of the cluster-robust covariance).
+    """
+    X, case, starts, w = block.X, block.case, block.starts, block.weight
+    p = X.shape[1]
+    parts: list[tuple] = []
+    if starts.size >= 2:
+        eta = X @ beta
+        sizes = np.diff(starts)
+        m = np.add.reduceat(case.astype(np.intp), starts[:-1])
+        if method == "exact":
+            flip = 2 * m > sizes
+            mm = np.where(flip, sizes - m, m)
+            one = mm == 1
+            if one.any():
+                parts.append(_softmax_strata(X, eta, case, starts, w, one, flip, order))
+            for k in np.unique(mm[mm > 1]):
+                for n in np.unique(sizes[mm == k]):
+                    for f in (False, True):
+                        sel = np.flatnonzero((mm == k) & (sizes == n) & (flip == f))
+                        if sel.size:
+                            parts.append(_exact_strata(X, eta, case, starts, w, sel, int(n), int(k), f, order))
+        elif method in ("efron", "breslow"):
+            parts.append(_tied_strata(X, eta, case, starts, w, m, method == "efron", order))
+        else:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    ll = float(sum(part[0] for part in parts))
+    if order == 0:
+        return (ll,)
+    U = np.vstack([part[1] for part in parts]) if parts else np.zeros((0, p))
+    out: tuple = (ll, U.sum(axis=0))
+    if order >= 2:
+        out += (sum((part[2] for part in parts), np.zeros((p, p))),)
+    if order >= 3:
+        out += (U.T @ U,)
+    return out
+
+
+def _softmax_strata(X, eta, case, starts, w, sel, flip, order):
+    """Strata with one distinguished row (the case, or the control where flipped): a softmax."""
+    sizes = np.diff(starts)
+    rows = np.flatnonzero(np.repeat(sel, sizes))
+    sign = np.where(np.repeat(flip, sizes), -1.0, 1.0)[rows]
+    s_starts = np.concatenate([[0], np.cumsum(sizes[sel])])[:-1]
+    Xs, es = X[rows], sign * eta[rows]
+    mark = (case[rows] != (sign < 0))  # the distinguished row of each stratum
+    ws = w[sel]
+    top = np.maximum.reduceat(es, s_starts)
+    e = np.exp(es - np.repeat(top, sizes[sel]))
+    tot = np.add.reduceat(e, s_starts)
+    ll = float(ws @ (np.add.reduceat(np.where(mark, es, 0.0), s_starts) - top - np.log(tot)))
+    p = Xs.shape[1]
+    if order == 0:
+        return ll, None, None
+    prob = e / np.repeat(tot, sizes[sel])
+    mu = np.add.reduceat(prob[:, None] * Xs, s_starts, axis=0)
+    xd = np.add.reduceat(np.where(mark[:, None], Xs, 0.0), s_starts, axis=0)
+    sg = sign[s_starts]
+    U = (sg * ws)[:, None] * (xd - mu)
+    H = np.zeros((p, p))
+    if order >= 2:
+        rw = prob * np.repeat(ws, sizes[sel])
+        H = (Xs * rw[:, None]).T @ Xs - (mu * ws[:, None]).T @ mu
+    return ll, U, H
+
+
+def _exact_strata(X, eta, case, starts, w, sel, n, m, flip, order):
+    """Strata ``sel``, each of ``n`` rows and ``m`` distinguished rows, through the recursion."""
+    p = X.shape[1]
+    ll, Us, H = 0.0, [], np.zeros((p, p))
+    per = max(1, _BATCH_FLOATS // ((m + 1) * (p * p if order >= 2 else p + 1)))
+    sign = -1.0 if flip else 1.0
+    for lo in range(0, sel.size, per):
+        part = sel[lo:lo + per]
+        idx = starts[part][:, None] + np.arange(n)[None, :]
+        Xg, E = X[idx], sign * eta[idx]
+        D = case[idx] != flip
+        logB, mu, C = _recursion(E, Xg, m, order)
+        ws = w[part]
+        ll += float(ws @ (np.where(D, E, 0.0).sum(axis=1) - logB))
+        if order >= 1:
+            xd = np.where(D[:, :, None], Xg, 0.0).sum(axis=1)
+            Us.append(sign * ws[:, None] * (xd - mu))
+        if order >= 2:
+            H += np.tensordot(ws, C, axes=1)
+    return ll, (np.vstack(Us) if Us else None), H
+
+
+def _recursion(E: np.ndarray, Xg: np.ndarray, m: int, order: int) -> tuple:
+    """``log B(m, n)``, ``mu(m, n)`` and ``C(m, n)`` for G strata at once (see the module docstring).
+
+    E : (G, n) scores; Xg : (G, n, p) rows. Returns arrays of shape (G,), (G, p), (G, p, p).
+    """
+    G, n, p = Xg.shape
+    iu, ju = np.triu_indices(p)  # C is kept packed: its upper triangle, p (p + 1) / 2 entries
+    b = np.full((G, m + 1), -np.inf)
+    b[:, 0] = 0.0
+    mu = np.zeros((G, m + 1, p)) if order >= 1 else None
+    C = np.zeros((G, m + 1, iu.size)) if order >= 2 else None
+    with np.errstate(invalid="ignore", over="ignore"):
+        for j in range(n):
+            hi = min(j + 1, m)
+            ba, bb = b[:, 1:hi + 1], b[:, :hi] + E[:, j, None]
+            bn = np.logaddexp(ba, bb)
+            q, r = np.exp(ba - bn)[..., None], np.exp(bb - bn)[..., None]
+            if order >= 1:
+                mua, mub = mu[:, 1:hi + 1], mu[:, :hi] + Xg[:, j, None, :]
+                if order >= 2:
+                    d = mua - mub
+                    new = r * C[:, :hi]  # read before the in-place update below overwrites it
+                    Ca = C[:, 1:hi + 1]
+                    Ca *= q
+                    Ca += new
+                    dd = d[..., iu] * d[..., ju]
+                    dd *= q * r
+                    Ca += dd
+                new = r * mub
+                mua *= q
+                mua += new
+            b[:, 1:hi + 1] = bn
+    if C is None:
+        return b[:, m], None if mu is None else mu[:, m], None
+    full = np.zeros((G, p, p))
+    full[:, iu, ju] = C[:, m]
+    full[:, ju, iu] = C[:, m]
+    return b[:, m], mu[:, m], full
+
+
+def _tied_strata(X, eta, case, starts, w, m, efron, order):
+    """Breslow or Efron over every stratum at once (sums per stratum by ``reduceat``)."""
+    p = X.shape[1]
+    sizes = np.diff(starts)
+    s0 = starts[:-1]
+    top = np.maximum.reduceat(eta, s0)
+    e = np.exp(eta - np.repeat(top, sizes))
+    A = np.add.reduceat(e, s0)
+    ed = np.where(case, e, 0.0)
+    Dw = np.add.reduceat(ed, s0)
+    sum_d = np.add.reduceat(np.where(case, eta, 0.0), s0)
+    # the r-th term of each stratum: one entry per case (stratum of case, r = 0..m-1)
+    strat = np.repeat(np.arange(sizes.size), m)
+    r = np.arange(strat.size) - np.repeat(np.cumsum(m) - m, m)
+    frac = r / m[strat] if efron else np.zeros(strat.size)
+    den = A[strat] - frac * Dw[strat]
+    ll_s = sum_d - m * top - np.bincount(strat, np.log(den), minlength=sizes.size)
+    ll = float(w @ ll_s)
+    if order == 0:
+        return ll, None, None
+    A1 = np.add.reduceat(e[:, None] * X, s0, axis=0)
+    D1 = np.add.reduceat(ed[:, None] * X, s0, axis=0)
+    xd = np.add.reduceat(np.where(case[:, None], X, 0.0), s0, axis=0)
+    num = A1[strat] - frac[:, None] * D1[strat]
+    mean = num / den[:, None]
+    wr = w[strat]
+    U = w[:, None] * xd
+    np.subtract.at(U, strat, wr[:, None] * mean)  # a stratum's terms r = 0..m-1
+    H = np.zeros((p, p))
+    if order >= 2:
+        c_all = np.bincount(strat, wr / den, minlength=sizes.size)
+        c_case = np.bincount(strat, wr * frac / den, minlength=sizes.size)
+        rw = e * np.repeat(c_all, sizes) - ed * np.repeat(c_case, sizes)
+        H = (X * rw[:, None]).T @ X - (mean * wr[:, None]).T @ mean
+    return ll, U, H
+
+
+class InMemoryStrata:
+    """Strata held in this process as a list of :class:`StrataBlock` (a thread-free map).
+
+    Parameters
+    ----------
+    blocks : sequence of StrataBlock
+    """
+
+    def __init__(self, blocks: Sequence[StrataBlock]) -> None:
+        self.blocks = list(blocks)
+        self.n_features = self.blocks[0].X.shape[1] if self.blocks else 0
+
+    def map_reduce(self, kernel: Callable[..., tuple], *args: Any) -> tuple:
+        """``sum_b kernel(block_b, *args)`` in block order."""
+        return sum_tuples([kernel(b, *args) for b in self.blocks])
+
+
+class ConditionalObjective:
+    """``J(beta) = -(1/W) sum_s w_s l_s + (alpha/2) ||beta||^2`` over a source of strata blocks.
+
+    Implements :class:`logitfit.model.objective.Objective`: value, grad,
+    value_and_grad, value_grad_hess, hessp and hess, each one pass (a
+    ``map_reduce`` of :func:`strata_kernel`) over the strata.
+
+    Parameters
+    ----------
+    source : object with ``map_reduce(kernel, *args) -> tuple`` over StrataBlocks
+        :class:`InMemoryStrata`, a streamed source or Dask blocks.
+    n_features : int
+    weight_sum : float, ``W`` (the number of informative strata with unit weights).
+    method : {"exact", "efron", "breslow"}
+    alpha : float, L2 strength.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit.model.conditional import ConditionalObjective, InMemoryStrata, make_strata_block
+    >>> X = np.array([[1.0], [0.0], [2.0], [0.5]])
+    >>> block = make_strata_block(X, [1, 0, 1, 0], starts=[0, 2, 4])
+    >>> objective = ConditionalObjective(InMemoryStrata([block]), 1, weight_sum=2.0)
+    >>> round(objective.value(np.zeros(1)), 6)   # log 2 per 1:1 pair at beta = 0
+    0.693147
+    >>> objective.grad(np.zeros(1))
+    array([-0.5])
+    """
+
+    multinomial = False
+
+    def __init__(self, source: Any, n_features: int, *, weight_sum: float, method: str = "exact",
+                 alpha: float = 0.0) -> None:
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if not weight_sum > 0:
+            raise ValueError("no stratum has both a case and a control: nothing to fit")
+        self.source = source
+        self.n_features = self.n_params = int(n_features)
+        self.weight_sum = float(weight_sum)
+        self.method = method
+        self.alpha = float(alpha)
+        self.l2 = np.full(self.n_params, self.alpha)
+
+    def loglik(self, beta: np.ndarray, order: int = 0) -> tuple:
+        """Raw sums ``(sum w_s l_s[, score[, information]])`` at ``beta`` (no scaling, no penalty)."""
+        return self.source.map_reduce(strata_kernel, np.asarray(beta, float), self.method, order)
+
+    def _scaled(self, x: np.ndarray, order: int) -> tuple:
+        out = self.loglik(x, order)
+        W = self.weight_sum
+        f = -float(out[0]) / W + 0.5 * self.alpha * float(x @ x)
+        if order == 0:
+            return (f,)
+        g = -np.asarray(out[1]) / W + self.alpha * x
+        if order == 1:
+            return f, g
+        H = np.asarray(out[2]) / W
+        H = 0.5 * (H + H.T)
+        H[np.diag_indices_from(H)] += self.alpha
+        return f, g, H
+
+    def value(self, x: np.ndarray) -> float:
+        return self._scaled(x, 0)[0]
+
+    def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        return self._scaled(x, 1)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self._scaled(x, 1)[1]
+
+    def value_grad_hess(self, x: np.ndarray, *, subsample: bool = False) -> tuple[float, np.ndarray, np.ndarray]:
+        """Value, gradient and exact Hessian in one pass (``subsample`` is ignored: always exact)."""
+        del subsample
+        return self._scaled(x, 2)
+
+    def hess(self, x: np.ndarray) -> np.ndarray:
+        return self._scaled(x, 2)[2]
+
+    def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        """``v -> H(x) v`` from the Hessian formed once (p is small next to the rows)."""
+        H = self.hess(x)
+        return lambda v: H @ v
+
+    def null_space(self) -> None:
+        return None
