@@ -37,6 +37,10 @@ except ImportError:  # pragma: no cover - depends on what is installed
 if explain_app is not None:  # pragma: no cover
     app.add_typer(explain_app, name="explain")
 
+from logitfit.cli.diagnose import register as _register_diagnose  # noqa: E402 - after the app exists
+
+_register_diagnose(app)
+
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="Input format: csv, tsv, parquet, feather, libsvm "
                              "(default: from the content or extension).")]

@@ -18,6 +18,7 @@ from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.data.encoding import encode_for_fit, encode_for_predict, set_encoder
 from logitfit.data.validation import validate_fit, validate_predict
 from logitfit.estimators import fitting
+from logitfit.estimators.checking import CheckingMixin
 from logitfit.estimators.terms import TermsMixin
 from logitfit.exceptions import ConvergenceWarning, SeparationWarning
 from logitfit.model.fitted import FitRecord, FitStatistics, FittedModel, log_proba_from_scores
@@ -27,7 +28,7 @@ __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 PENALTIES = fitting.PENALTIES
 
 
-class LogisticRegression(TermsMixin, ClassifierMixin, BaseEstimator):
+class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression, binary (sigmoid) and multinomial (softmax), fitted exactly.
 
     Minimises the weighted mean log loss plus an optional L2 term::
@@ -375,15 +376,19 @@ class LogisticRegression(TermsMixin, ClassifierMixin, BaseEstimator):
             cache[ref_class] = Inference(self.to_fitted(inference=False), objective, ref_class)
         return cache[ref_class]
 
-    def summary(self, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05, ref_class: int = 0) -> Any:
+    def summary(self, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05, ref_class: int = 0,
+                gof: Any = None) -> Any:
         """A :class:`logitfit.inference.summary.Summary`: coefficient table and fit statistics.
 
         ``cov_type``: "nonrobust" (inverse observed information), "HC0".."HC3"
         (sandwich) or "cluster" (with ``groups``); see :mod:`logitfit.inference.covariance`.
+        ``gof=(X, y)`` (or ``(X, y, sample_weight)``) adds the goodness-of-fit tests of those rows
+        (:meth:`goodness_of_fit`).
         """
         from logitfit.inference.summary import Summary
 
-        return Summary(self._inference(ref_class), cov_type, groups, alpha)
+        tests = self.goodness_of_fit(*gof) if isinstance(gof, (tuple, list)) else gof
+        return Summary(self._inference(ref_class), cov_type, groups, alpha, gof=tests)
 
     def predict_interval(self, X: Any, level: float = 0.95, cov_type: str = "nonrobust",
                          groups: Any = None) -> Any:

@@ -29,6 +29,8 @@ class Summary:
     cov_type : str, "nonrobust", "HC0".."HC3" or "cluster"
     groups : array-like, cluster labels (``cov_type="cluster"``)
     alpha : float, the intervals have coverage ``1 - alpha``.
+    gof : logitfit.inference.goodness_of_fit.GoodnessOfFit, optional
+        Goodness-of-fit tests shown after the coefficients (``model.summary(gof=(X, y))``).
 
     Examples
     --------
@@ -48,8 +50,10 @@ class Summary:
     array([0.239, 0.339, 0.2  ])
     """
 
-    def __init__(self, inference: Any, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05) -> None:
+    def __init__(self, inference: Any, cov_type: str = "nonrobust", groups: Any = None, alpha: float = 0.05,
+                 gof: Any = None) -> None:
         inf = inference
+        self.gof = gof
         self.inference = inf
         self.cov_type = cov_type
         self.alpha = alpha
@@ -139,6 +143,8 @@ class Summary:
             r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(7))
         out += [fmt(head), "-" * width, *(fmt(r) for r in body), "=" * width]
         out += [f"Note: {n}" for n in self.notes]
+        if self.gof is not None:
+            out += ["", str(self.gof)]
         return "\n".join(out)
 
     def __repr__(self) -> str:
@@ -152,6 +158,8 @@ class Summary:
         lines += ["", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         lines += ["| " + " | ".join(r) + " |" for r in self._rows()]
         lines += [f"\n*Note:* {n}" for n in self.notes]
+        if self.gof is not None:
+            lines += ["", self.gof.to_markdown()]
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -161,6 +169,8 @@ class Summary:
         head = "".join(f"<th>{e(h)}</th>" for h in ["term", *self._header()[1:]])
         rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in self._rows())
         notes = "".join(f"<p><em>Note:</em> {e(n)}</p>" for n in self.notes)
+        if self.gof is not None:
+            notes += self.gof.to_html()
         return (f'<div class="logitfit-summary"><table class="stats">{stat}</table>'
                 f'<table class="coef"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{notes}</div>')
 
