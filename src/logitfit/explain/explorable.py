@@ -175,7 +175,10 @@ def _labels(y: ArrayLike) -> tuple[np.ndarray, Any]:
     values = np.unique(arr)
     if values.size != 2:
         raise ValueError(f"y must have exactly two distinct values; found {values.size}")
-    return (arr == values[1]).astype(np.float64), values[1]
+    top = values[1].item() if hasattr(values[1], "item") else values[1]
+    if isinstance(top, float) and top.is_integer():
+        top = int(top)  # 1.0 from a float column reads as 1
+    return (arr == values[1]).astype(np.float64), top
 
 
 def _sample(y: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
@@ -335,6 +338,7 @@ def page(
     data = {
         "names": ["(intercept)", *feats],
         "target": str(target),
+        "positive": str(positive),
         "x": [Xs[:, c].tolist() for c in cols],
         "y": ys.astype(int).tolist(),
         "summary": summary,
@@ -370,12 +374,13 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>@TITLE@</h1>
 <p id="summary" class="note"></p>
 <div class="grid">
- <div class="panel">
+ <div class="panel" id="theta-panel">
   <h2>θ under your hands</h2>
   <div id="sliders"></div>
   <table class="status">
    <tr><td>J(θ)</td><td id="cost"></td></tr>
-   <tr><td>J(θ*) at the optimum</td><td id="opt-cost"></td></tr>
+   <tr><td>optimum θ*</td><td id="opt-theta"></td></tr>
+   <tr><td>J(θ*)</td><td id="opt-cost"></td></tr>
    <tr><td>gap J(θ) − J(θ*)</td><td id="gap"></td></tr>
    <tr><td>∇J(θ)</td><td id="grad"></td></tr>
   </table>
@@ -384,10 +389,10 @@ _TEMPLATE = """<!DOCTYPE html>
   Drag on the contour plot to move the two parameters it shows.</p>
  </div>
  <div class="panel"><h2>The data and the decision boundary</h2>
-  <svg id="data-plot" width="360" height="280" role="img" aria-label="data and decision boundary"></svg>
+  <svg id="data-plot" width="340" height="270" role="img" aria-label="data and decision boundary"></svg>
   <p>Filled: y = 1; open: y = 0. Black: θᵀx = 0; green arrow: its normal, toward h &gt; 1/2.</p></div>
  <div class="panel"><h2>The sigmoid along the boundary's normal</h2>
-  <svg id="normal-plot" width="360" height="280" role="img" aria-label="sigmoid along the normal"></svg>
+  <svg id="normal-plot" width="340" height="270" role="img" aria-label="sigmoid along the normal"></svg>
   <p>Each row at its signed distance θᵀx/|w| from the boundary (w: the feature weights), at its label.</p></div>
 </div>
 <div class="grid">
@@ -410,15 +415,15 @@ _TEMPLATE = """<!DOCTYPE html>
   <button id="play">play</button> <button id="pause" disabled>pause</button>
   <button id="step">step</button> <button id="reset">reset</button>
   <p id="descent-status"></p>
-  <svg id="cost-plot" width="360" height="280" role="img" aria-label="cost per iteration"></svg>
+  <svg id="cost-plot" width="340" height="270" role="img" aria-label="cost per iteration"></svg>
   <p>Safe rate: 1/L with L = λmax(XᵀX)/(4m), the largest curvature J can have, so every plain
   step lowers J. The path is drawn on the contour plot; orange line: J(θ*).</p></div>
 </div>
 <h2>The log loss beside the squared error, on one slice</h2>
 <label>vary <select id="slice-param"></select></label>
 <div class="grid">
- <svg id="slice-log" width="360" height="280" role="img" aria-label="log loss on a slice"></svg>
- <svg id="slice-sq" width="360" height="280" role="img" aria-label="squared error on a slice"></svg>
+ <svg id="slice-log" width="340" height="270" role="img" aria-label="log loss on a slice"></svg>
+ <svg id="slice-sq" width="340" height="270" role="img" aria-label="squared error on a slice"></svg>
 </div>
 <p id="slice-note" class="note"></p>
 <h2>The derivation of dJ/dθj, at the current θ</h2>

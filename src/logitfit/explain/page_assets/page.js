@@ -12,6 +12,8 @@
   const fmt = (v, p = 6) => (v === null || v === undefined ? "undefined"
     : Number.isFinite(v) ? Number(v.toPrecision(p)).toString() : String(v));
   const theta = D.start.slice();
+  // how a parameter is named on the page: θ0 (intercept), θ1 (name), ...
+  const pname = (j) => (j === 0 ? "θ0 (intercept)" : `θ${j} (${D.names[j]})`);
   const opt = D.optimum; // {theta, cost} or null (no finite optimum)
 
   // ------------------------------------------------------------------ small SVG helpers
@@ -38,7 +40,7 @@
     const p = (hi - lo) * pad;
     return [lo - p, hi + p];
   }
-  const W = 360, H = 280, PAD = { l: 48, r: 12, t: 12, b: 36 };
+  const W = 340, H = 270, PAD = { l: 48, r: 12, t: 12, b: 36 };
   function frame(svg, sx, sy, xlab, ylab) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     el("rect", { x: PAD.l, y: PAD.t, width: W - PAD.l - PAD.r, height: H - PAD.t - PAD.b,
@@ -86,7 +88,8 @@
       const row = document.createElement("div");
       row.className = "slider";
       const lab = document.createElement("label");
-      lab.textContent = `θ${j} (${name})`;
+      lab.textContent = pname(j);
+      lab.title = pname(j);
       lab.htmlFor = `theta${j}`;
       const input = document.createElement("input");
       Object.assign(input, { type: "range", id: `theta${j}`, min: D.ranges[j][0],
@@ -95,12 +98,6 @@
       out.id = `theta${j}-value`;
       input.addEventListener("input", () => { theta[j] = Number(input.value); update(); });
       row.append(lab, input, out);
-      if (opt) {
-        const o = document.createElement("span");
-        o.className = "opt";
-        o.textContent = `θ*${j} = ${fmt(opt.theta[j])}`;
-        row.appendChild(o);
-      }
       box.appendChild(row);
       sliders.push([input, out]);
     });
@@ -142,7 +139,7 @@
       arrowDef(svg);
     } else {
       const sx = xs(...dataRange[0]), sy = ys(-0.1, 1.1);
-      const g = frame(svg, sx, sy, D.names[1], `P(${D.target} = 1)`);
+      const g = frame(svg, sx, sy, D.names[1], `P(${D.target} = ${D.positive})`);
       D.y.forEach((yi, i) => el("circle", { cx: sx(D.x[0][i]), cy: sy(yi), r: 3,
         class: yi ? "pos" : "neg" }, g));
       const curve = (t, cls) => {
@@ -261,21 +258,21 @@
     axis(sx, ...D.ranges[pair[0]], false);
     axis(sy, ...D.ranges[pair[1]], true);
     ctx.textAlign = "center";
-    ctx.fillText(`θ${pair[0]} (${D.names[pair[0]]})`, (CP.l + CW - CP.r) / 2, CH - 6);
+    ctx.fillText(pname(pair[0]), (CP.l + CW - CP.r) / 2, CH - 6);
     ctx.save(); ctx.translate(12, (CP.t + CH - CP.b) / 2); ctx.rotate(-Math.PI / 2);
-    ctx.fillText(`θ${pair[1]} (${D.names[pair[1]]})`, 0, 0); ctx.restore();
+    ctx.fillText(pname(pair[1]), 0, 0); ctx.restore();
     ctx.save();
     ctx.beginPath(); ctx.rect(CP.l, CP.t, CW - CP.l - CP.r, CH - CP.t - CP.b); ctx.clip();
     // the descent path
     if (run.path.length > 1) {
-      ctx.strokeStyle = run.diverging ? "#d62728" : "#fff"; ctx.lineWidth = 1.5;
+      ctx.strokeStyle = run.diverging ? "#d62728" : "#000"; ctx.lineWidth = 1.5;
       ctx.beginPath();
       run.path.forEach((t, i) => {
         const p = [sx(t[pair[0]]), sy(t[pair[1]])];
         if (p.every(Number.isFinite)) (i ? ctx.lineTo(...p) : ctx.moveTo(...p));
       });
       ctx.stroke();
-      ctx.fillStyle = "#fff";
+      ctx.fillStyle = "#000";
       ctx.fillRect(sx(run.path[0][pair[0]]) - 3, sy(run.path[0][pair[1]]) - 3, 6, 6);
     }
     if (opt) { // the optimum: a star (its other coordinates may differ from the held values)
@@ -307,7 +304,7 @@
     ctx.restore();
     const held = theta.map((t, j) => (pair.includes(j) ? null : `θ${j} = ${fmt(t, 4)}`))
       .filter((s) => s !== null);
-    $("contour-note").textContent = `log J in ${levels.length - 1} bands from ${fmt(Math.exp(levels[0]), 3)} `
+    $("contour-note").textContent = `Yellow: low J. log J in ${levels.length - 1} bands from ${fmt(Math.exp(levels[0]), 3)} `
       + `to ${fmt(Math.exp(levels[levels.length - 1]), 3)}` + (held.length ? `; held: ${held.join(", ")}` : "")
       + `. Arrow: −∇J (direction only; |∇J| = ${fmt(Math.hypot(...g), 4)}).`;
   }
@@ -330,7 +327,7 @@
     pairs.forEach(([a, b], k) => {
       const o = document.createElement("option");
       o.value = k;
-      o.textContent = `θ${a} (${D.names[a]}) and θ${b} (${D.names[b]})`;
+      o.textContent = `${pname(a)} and ${pname(b)}`;
       sel.appendChild(o);
     });
     sel.value = pairs.length - 1;
@@ -350,7 +347,7 @@
     const panel = (id, vals, curv, name) => {
       const svg = $(id);
       const sx = xs(lo, hi), sy = ys(...span(vals));
-      const g = frame(svg, sx, sy, `θ${k} (${D.names[k]}), others held`, name);
+      const g = frame(svg, sx, sy, `${pname(k)}, others held`, name);
       let start = null, count = 0;
       for (let i = 0; i <= N; i++) { // shade the stretches where the curvature is negative
         const neg = i < N && curv[i] < 0;
@@ -401,7 +398,7 @@
     for (let j = 0; j < n; j++) {
       const res = M.derivation(X, Y, theta, j, D.fd_step_factor);
       state.derivations[j] = res;
-      tables[j].caption.textContent = `dJ/dθ${j} (${D.names[j]}) on m = ${Y.length} rows; relative = `
+      tables[j].caption.textContent = `dJ/dθ${j}, ${pname(j)}, on m = ${Y.length} rows; relative = `
         + `|difference| / ${fmt(res.scale)} (the mean |(h − y) x_j|)`
         + (res.defined ? "" : "; rows 1-3 undefined: some h rounds to 0 or 1");
       res.rows.forEach((row, k) => {
@@ -475,7 +472,7 @@
   }
 
   // ------------------------------------------------------------------ the status line
-  const state = { cost: NaN, grad: theta.map(() => NaN), derivations: [] };
+  const state = { cost: NaN, grad: theta.map(() => NaN), derivations: [], pending: 0 };
   function update() {
     state.cost = M.cost(theta, X, Y);
     state.grad = M.gradient(theta, X, Y);
@@ -483,18 +480,24 @@
     $("cost").textContent = fmt(state.cost, 10);
     $("grad").textContent = "[" + state.grad.map((v) => fmt(v, 6)).join(", ") + "]";
     $("gap").textContent = opt ? fmt(state.cost - opt.cost, 6) : "no finite optimum";
+    // the figures are redrawn once per animation frame, however often theta moves in between
+    if (!state.pending) state.pending = requestAnimationFrame(render);
+  }
+  function render() {
+    state.pending = 0;
     drawData(); drawNormal(); drawContour(); drawSlice(); updateTables(); drawRun();
   }
 
   function init() {
     $("summary").textContent = D.summary;
     $("opt-cost").textContent = opt ? fmt(opt.cost, 10) : "none (the data are separable)";
+    $("opt-theta").textContent = opt ? "[" + opt.theta.map((v) => fmt(v, 6)).join(", ") + "]" : "none";
     buildSliders();
     contourEvents();
     buildTables();
     const sk = $("slice-param");
     D.names.forEach((name, j) => {
-      const o = document.createElement("option"); o.value = j; o.textContent = `θ${j} (${name})`;
+      const o = document.createElement("option"); o.value = j; o.textContent = pname(j);
       sk.appendChild(o);
     });
     sk.value = sliceK;
@@ -510,10 +513,28 @@
     $("reset").addEventListener("click", resetRun);
     $("to-opt").disabled = !opt;
     $("to-opt").addEventListener("click", () => opt && setTheta(opt.theta));
+    fromHash();
     update();
+    render();
+  }
+  // A state in the address: #theta=v0,v1,v2&optimizer=adam&lr=0.01&steps=100 sets theta, then
+  // plays that many descent steps at once (the figures in the documentation are made this way).
+  function fromHash() {
+    const h = new URLSearchParams(location.hash.slice(1));
+    const t = (h.get("theta") || "").split(",").map(Number);
+    if (t.length === n && t.every(Number.isFinite)) for (let j = 0; j < n; j++) theta[j] = t[j];
+    if (["gd", "momentum", "adam"].includes(h.get("optimizer"))) $("optimizer").value = h.get("optimizer");
+    if (Number(h.get("lr")) > 0) $("lr").value = Number(h.get("lr"));
+    const steps = Math.min(Number(h.get("steps")) || 0, 10000);
+    if (steps > 0) {
+      $("start").value = "current";
+      $("iters").value = Math.max(steps, Number($("iters").value));
+      resetRun();
+      for (let k = 0; k < steps; k++) stepRun();
+    }
   }
   init();
   // For tests and the curious: the page's own functions and state.
   window.logitfit = { math: M, X, y: Y, theta, state, run, setTheta, play, pause, step: stepRun,
-    reset: resetRun, update, data: D };
+    reset: resetRun, update, render, data: D };
 })();
