@@ -59,7 +59,7 @@ class TermsMixin:
         """
         from logitfit.inference.anova import anova, as_table
 
-        est = self._with_data(X, y, sample_weight)
+        est = self._with_data(X, y, sample_weight, test)
         rows = anova(est._inference(), type=type, test=test, cov_type=cov_type, groups=groups)
         kind = "likelihood-ratio" if test == "LR" else "Wald"
         return as_table(rows, f"Type {'II' if type == 2 else 'III'} {kind} chi-square tests",
@@ -180,11 +180,16 @@ class TermsMixin:
         raise ValueError("marginal means average over the rows of a table: pass a pandas, "
                          "polars or pyarrow table")
 
-    def _with_data(self, X: Any, y: Any, sample_weight: Any) -> Any:
+    def _with_data(self, X: Any, y: Any, sample_weight: Any, test: str) -> Any:
         """This fit, or (with ``X``) the same model refitted on ``X``, ``y`` with its encoding."""
         if X is None:
             if y is not None or sample_weight is not None:
                 raise ValueError("y and sample_weight come with X")
+            retained = getattr(self, "_retained", None)
+            if getattr(retained, "objective", None) is None and (
+                    test == "LR" or getattr(self, "fit_statistics_", None) is None):
+                raise ValueError("this model no longer holds its training rows (loaded from a file "
+                                 "or pickled): pass them, model.anova(X, y), to refit it")
             return self
         encoder = getattr(self, "encoder_", None)
         if y is None and getattr(encoder, "target", None) is not None:
