@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "max_iter": None, "class_weight": None, "warm_start": False, "random_state": None,
     "verbose": 0, "learning_rate": None, "batch_size": 256, "sgd_method": "adam",
     "n_threads": None, "dtype": None, "callback": None, "l1_ratio": 1.0, "penalty_factor": None,
-    "grouped": False, "lower_bounds": None, "upper_bounds": None,
+    "grouped": False, "lower_bounds": None, "upper_bounds": None, "weight_type": None,
 }
 _PER_FEATURE = ("penalty_factor", "lower_bounds", "upper_bounds")
 
@@ -76,6 +76,11 @@ def check_params(params: dict[str, Any], n_features: int | None = None) -> None:
     for name in ("fit_intercept", "grouped", "warm_start"):
         if not isinstance(p[name], (bool, np.bool_)):
             raise ParamError(name, f"{name} must be True or False, got {p[name]!r}")
+    from logitfit.model.weighting import WEIGHT_TYPES
+
+    if p["weight_type"] not in WEIGHT_TYPES:
+        raise ParamError("weight_type", "weight_type must be None, 'frequency', 'analytic' or "
+                         f"'probability', got {p['weight_type']!r}")
     cw = p["class_weight"]
     if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
         raise ParamError("class_weight", f"class_weight must be 'balanced', a dict or None, got {cw!r}")
@@ -226,7 +231,8 @@ def fit_model(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[
 
 
 def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[str] | None = None,
-               encoder: Any = None, **params: Any) -> tuple[FittedModel, LogisticObjective]:
+               encoder: Any = None, trials: Any = None, columns: dict[str, str] | None = None,
+               path: str = "<input>", **params: Any) -> tuple[FittedModel, LogisticObjective]:
     """Fit on a design matrix without scikit-learn; return the model and the objective it minimised.
 
     The objective keeps the training rows, for inference on the same fit
@@ -239,6 +245,11 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
     sample_weight : array of n non-negative weights, optional
     feature_names : list of p str, optional (design column names)
     encoder : the encoder that made X, optional (kept with the model)
+    trials : array of n whole numbers >= 1, optional
+        Grouped binomial data: ``y`` counts the successes of ``trials``
+        (:mod:`logitfit.data.grouped`); the classes are 0 and 1.
+    columns, path : what errors in ``y``, ``trials`` and ``sample_weight`` name
+        (``{"y": ..., "trials": ..., "sample_weight": ...}`` column names; the file)
     **params : ``LogisticRegression``'s constructor parameters
 
     Warnings (separation, non-convergence) are issued as ``warnings.warn``.
@@ -261,6 +272,10 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
     if dtype is not None or X.dtype not in (np.float32, np.float64):
         X = X.astype(dtype or np.float64)
     check_finite(X, None if feature_names is None else np.asarray(feature_names, dtype=object))
+    grouped, sample_weight = _grouped_rows(X, y, trials, sample_weight, params.get("weight_type"),
+                                           columns or {}, path)
+    if grouped is not None:
+        X, y, sample_weight, grouped = grouped
     classes, y_idx = encode_labels(y)
     if y_idx.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries")
@@ -276,8 +291,23 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
         warnings.warn(found, stacklevel=2)
     fitted = FittedModel(solution.coef, solution.intercept, classes, feature_names=feature_names,
                          encoder=encoder, fit=record, params={**DEFAULTS, **params},
-                         names_from_fit=feature_names is not None)
+                         names_from_fit=feature_names is not None, grouped=grouped)
     return fitted, solution.objective
+
+
+def _grouped_rows(X: Any, y: Any, trials: Any, sample_weight: Any, weight_type: str | None,
+                  columns: dict[str, str], path: str) -> tuple[Any, Any]:
+    """(None, checked weights), or for grouped data ((X2, y2, w2, GroupedRecord), None)."""
+    from logitfit.data.grouped import check_counts, check_weights, expand_grouped
+    from logitfit.model.weighting import grouped_record
+
+    w = check_weights(sample_weight, X.shape[0], weight_type, path=path,
+                      column=columns.get("sample_weight", "sample_weight"))
+    if trials is None:
+        return None, w
+    s, n = check_counts(y, trials, X.shape[0], successes_column=columns.get("y", "y"),
+                        trials_column=columns.get("trials", "trials"), path=path)
+    return (*expand_grouped(X, s, n, w), grouped_record(s, n, w, weight_type)), None
 
 
 def fitted_attributes(model: FittedModel) -> dict[str, Any]:
@@ -289,7 +319,7 @@ def fitted_attributes(model: FittedModel) -> dict[str, Any]:
         "history_": dict(fit.history), "encoder_": model.encoder, "covariance_": model.covariance,
         "fit_statistics_": model.statistics, "formula_": model.formula,
         "feature_names_": model.feature_names or [f"x{j}" for j in range(model.n_features)],
-        "metadata_": model.metadata, "model_file_": model.source,
+        "metadata_": model.metadata, "model_file_": model.source, "grouped_": model.grouped,
     }
     if model.names_from_fit:
         out["feature_names_in_"] = np.asarray(model.feature_names, dtype=object)

@@ -90,6 +90,13 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
     lower_bounds, upper_bounds : float, array of shape (n_features,) or None
         Box bounds on the coefficients (must contain 0; the intercept is never
         bounded). Need solver "cd" or "prox" (auto picks "cd").
+    weight_type : {None, "frequency", "analytic", "probability"}, default=None
+        What ``sample_weight`` means for inference (the fit is the same):
+        "frequency" (row i stands for w_i rows, whole numbers: every figure equals
+        the expanded data's), "analytic" (variances 1/w_i, n = rows, as statsmodels'
+        ``var_weights``), "probability" (survey weights: sandwich standard errors
+        only). None keeps the earlier rule: n = sum w, with the analytic sandwich;
+        see :mod:`logitfit.inference.weights`.
 
     Attributes
     ----------
@@ -145,6 +152,7 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         grouped: bool = False,
         lower_bounds: Any = None,
         upper_bounds: Any = None,
+        weight_type: str | None = None,
     ) -> None:
         self.penalty = penalty
         self.alpha = alpha
@@ -167,6 +175,7 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         self.grouped = grouped
         self.lower_bounds = lower_bounds
         self.upper_bounds = upper_bounds
+        self.weight_type = weight_type
 
     # ------------------------------------------------------------------ fit
 
@@ -178,14 +187,23 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         """The smooth (ridge) strength held by the objective; L1 parts go to the solver."""
         return fitting.ridge_alpha(self.get_params(deep=False))
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> LogisticRegression:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, trials: Any = None) -> LogisticRegression:
         """Fit the model to X (n_samples, n_features) and labels y (any type).
 
         X may also be a :func:`logitfit.scan` data set (streamed from files; no
         y) or a Dask array / DataFrame with y a Dask array / Series (fitted on
         the workers, see :mod:`logitfit.estimators.distributed`).
+
+        ``trials``: grouped binomial data, ``y`` the successes of ``trials``
+        (R's ``cbind(s, n - s)``); classes 0 and 1 (:mod:`logitfit.data.grouped`).
         """
         self._check_params()
+        if trials is not None:
+            return self._fit_grouped(X, y, trials, sample_weight)
+        if self.weight_type == "frequency" and sample_weight is not None:
+            from logitfit.data.grouped import check_frequency_weights
+
+            sample_weight = check_frequency_weights(sample_weight, getattr(X, "shape", (None,))[0])
         external = _external_blocks(self, X, y, sample_weight)
         if external is not None:
             set_encoder(self, None)
@@ -200,13 +218,26 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
         return self._fit_blocks(blocks, design.classes)
 
+    def _fit_grouped(self, X: Any, successes: Any, trials: Any, sample_weight: Any) -> LogisticRegression:
+        """Fit grouped binomial rows as their success and failure rows (weights s and n - s)."""
+        from logitfit.data.grouped import check_counts, check_weights, expand_grouped
+        from logitfit.model.weighting import grouped_record
+
+        X, encoder = encode_for_fit(X)
+        n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+        w = check_weights(sample_weight, n_rows, self.weight_type)
+        s, n = check_counts(successes, trials, n_rows)
+        self._fit_encoded(*expand_grouped(X, s, n, w), encoder)
+        self.grouped_ = grouped_record(s, n, w, self.weight_type)
+        return self
+
     def _fit_blocks(self, blocks: Blocks, classes: np.ndarray) -> LogisticRegression:
         """Fit on any row source that follows the Blocks protocol (memory, files, Dask)."""
         params = self.get_params(deep=False)
         warm = (self.coef_, self.intercept_) if self.warm_start and hasattr(self, "coef_") else None
         solution = fitting.fit_blocks(blocks, classes, params, warm)
         for stale in ("covariance_", "fit_statistics_", "feature_names_", "formula_", "metadata_",
-                      "model_file_"):
+                      "model_file_", "grouped_"):
             self.__dict__.pop(stale, None)  # a loaded model's stored record describes the old fit
         self.classes_ = solution.classes
         self.coef_, self.intercept_ = solution.coef, solution.intercept
@@ -303,7 +334,7 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
                 list(encoder.feature_names) if encoder is not None else None),
             encoder=encoder, covariance=covariance, fit=record,
             params=self.get_params(deep=False), statistics=stats, formula=formula,
-            metadata=meta, names_from_fit=names is not None)
+            metadata=meta, names_from_fit=names is not None, grouped=getattr(self, "grouped_", None))
 
     def _inference_record(self) -> tuple[np.ndarray | None, FitStatistics | None]:
         """(nonrobust covariance of theta, fit statistics), or (None, None) when unavailable."""

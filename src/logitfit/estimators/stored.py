@@ -1,7 +1,7 @@
 """Inference on a loaded model: the tables from the covariance and statistics its file stores.
 
 A model file keeps the nonrobust covariance of ``theta`` (against the first
-class) and ``nobs``, ``llf`` and ``llnull`` (:class:`~logitfit.model.fitted.FitStatistics`).
+class; "HC0" for probability weights) and ``nobs``, ``llf`` and ``llnull`` (:class:`~logitfit.model.fitted.FitStatistics`).
 That is all :class:`~logitfit.inference.summary.Summary`, standard errors,
 Wald intervals and tests need, so they equal the fitted model's; what needs
 the training rows (robust or cluster covariances, profile intervals, marginal
@@ -40,6 +40,7 @@ class StoredInference(Inference):
         self.obj = SimpleNamespace(alpha=fitting.ridge_alpha(params), multinomial=multinomial,
                                    fit_intercept=fitted.fit_intercept, n_classes=fitted.n_classes)
         self.model = fitted
+        self.weight_type = params.get("weight_type")
         self.firth = params.get("penalty") == "firth"
         self.penalised = bool(self.obj.alpha) and not self.firth
         self.ref = 0
@@ -55,6 +56,10 @@ class StoredInference(Inference):
         self._cache: dict = {}
 
     @property
+    def nobs(self) -> float:
+        return self._stats.nobs
+
+    @property
     def llf(self) -> float:
         return self._stats.llf
 
@@ -63,7 +68,10 @@ class StoredInference(Inference):
         return self._stats.llnull
 
     def cov_params(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
-        if cov_type != "nonrobust" or groups is not None:
+        from logitfit.inference.weights import check_cov_type
+
+        check_cov_type(self, cov_type)  # probability weights: no nonrobust covariance
+        if cov_type != self._stats.cov_type or groups is not None:
             raise ValueError(_NEEDS_DATA.format(what=f"cov_type={cov_type!r}"))
         return self._covariance.copy()
 

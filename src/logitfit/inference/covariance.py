@@ -14,6 +14,10 @@ With ``S = sum_i s_i`` and ``H_mean`` the Hessian of the mean loss
   cluster ``g``, times ``G/(G-1) * (n-1)/(n-k)`` (Stata's and statsmodels'
   default correction).
 
+With ``weight_type="frequency"`` the meat is the expanded data's,
+``sum_i s_i r_i^2 x~_i x~_i^T`` with each copy's leverage ``h_i / s_i``
+(:mod:`logitfit.inference.weights`).
+
 L2-penalised fits: the bread is the penalised Hessian ``A = I + S * diag(a)``
 and the nonrobust covariance is the sandwich ``A^{-1} I A^{-1}`` (le Cessie &
 van Houwelingen, 1992, Appl. Statist. 41:191, eq. 9); robust types use the
@@ -44,22 +48,25 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 # --------------------------------------------------------------- block kernels
 
 
-def _binary_meat(block, w, b, fit_intercept, Ainv, power):
+def _binary_meat(block, w, b, fit_intercept, Ainv, power, frequency=False):
     z = _binary_z(block, w, b)
-    e = block.sw * binary_residual(z, block.y)
-    d = e * e
+    r = binary_residual(z, block.y)
+    e = block.sw * r
+    d = e * r if frequency else e * e  # w r^2: w copies of the row
     if power:
         h = leverages(augmented_design(block.X, fit_intercept), block.sw * _binary_weights(z), Ainv)
+        if frequency:  # each copy's leverage
+            h = np.divide(h, block.sw, out=np.zeros_like(h), where=block.sw > 0)
         d = d / (1.0 - h) ** power
     return (_gram(block.X, d, fit_intercept),)
 
 
-def _multi_meat(block, W, b, fit_intercept):
+def _multi_meat(block, W, b, fit_intercept, frequency=False):
     _, _, R = _multi_terms(_multi_Z(block, W, b), block.y)
     K = R.shape[1]
     q = block.X.shape[1] + int(fit_intercept)
     M = np.zeros((q, K, q, K))
-    s2 = block.sw**2
+    s2 = block.sw if frequency else block.sw**2
     for k in range(K):
         for c in range(k, K):
             G = _gram(block.X, s2 * R[:, k] * R[:, c], fit_intercept)
@@ -151,13 +158,15 @@ def robust_covariance(inf: Any, cov_type: str) -> np.ndarray:
         return symmetrise(sandwich(inf, I_) if inf.penalised else bread(inf)[0])
     obj = inf.obj
     W, b = obj.unpack(inf.x)
+    frequency = getattr(inf, "weight_type", None) == "frequency"  # logitfit.inference.weights
     if obj.multinomial:
         if cov_type in ("HC2", "HC3"):
             raise ValueError(f"{cov_type} is defined here for the binary model only; use HC0, HC1 or cluster")
-        (M,) = obj.blocks.map_reduce(_multi_meat, W, b, obj.fit_intercept)
+        (M,) = obj.blocks.map_reduce(_multi_meat, W, b, obj.fit_intercept, frequency)
     else:
         power = {"HC0": 0, "HC1": 0, "HC2": 1, "HC3": 2}[cov_type]
-        (M,) = obj.blocks.map_reduce(_binary_meat, W, b, obj.fit_intercept, inverse_information(H), power)
+        (M,) = obj.blocks.map_reduce(_binary_meat, W, b, obj.fit_intercept, inverse_information(H), power,
+                                     frequency)
         M = np.triu(M) + np.triu(M, 1).T
     V = sandwich(inf, M)
     if cov_type == "HC1":

@@ -143,6 +143,9 @@ def lr_test(restricted: Any, full: Any) -> ChiSquareTest:
     if isinstance(restricted, (str, list, tuple)):
         return full._term_lr_test(restricted)
     a, b = restricted._inference(), full._inference()
+    from logitfit.inference.weights import likelihood_figure
+
+    likelihood_figure(b, "a likelihood-ratio test")  # probability weights: a pseudo-likelihood
     if abs(a.nobs - b.nobs) > 1e-9 * max(1.0, b.nobs):
         raise ValueError(f"the models were fitted on different data ({a.nobs} vs {b.nobs} observations)")
     df = b.k_params - a.k_params

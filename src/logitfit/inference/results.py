@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.inference.covariance import COV_TYPES, cluster_covariance, robust_covariance
+from logitfit.inference import weights
+from logitfit.inference.covariance import COV_TYPES, cluster_covariance
 from logitfit.inference.distributions import chi2_sf, normal_ppf, normal_two_sided_p
 from logitfit.inference.firth import firth_profile_ci
 from logitfit.inference.hypothesis_tests import ChiSquareTest, wald_test
@@ -77,6 +78,7 @@ class Inference:
             )
         self.model = model
         self.obj = objective
+        self.weight_type = model.params.get("weight_type")  # logitfit.inference.weights
         self.firth = penalty == "firth"
         self.penalised = bool(self.obj.alpha) and not self.firth
         self.ref = int(ref_class)
@@ -111,9 +113,11 @@ class Inference:
         over :data:`COVARIANCE_MAX_PARAMS` parameters or when the information is singular."""
         if self.k_params > COVARIANCE_MAX_PARAMS:
             return None, None
+        cov_type = "HC0" if self.weight_type == "probability" else "nonrobust"  # survey: the sandwich
         try:
-            cov = np.asarray(self.cov_params(), dtype=np.float64)
-            stats = FitStatistics(nobs=float(self.nobs), llf=float(self.llf), llnull=float(self.llnull))
+            cov = np.asarray(self.cov_params(cov_type), dtype=np.float64)
+            stats = FitStatistics(nobs=float(self.nobs), llf=float(self.llf), llnull=float(self.llnull),
+                                  cov_type=cov_type)
         except (ValueError, np.linalg.LinAlgError):
             return None, None
         if cov.shape != (self.k_params,) * 2 or not np.all(np.isfinite(cov)):
@@ -130,8 +134,8 @@ class Inference:
 
     @property
     def nobs(self) -> float:
-        """Number of observations: the sum of sample weights (frequency-weight semantics)."""
-        return self.S
+        """Number of observations: ``sum w``, rows or groups as the weights mean (:mod:`.weights`)."""
+        return weights.n_observations(self)
 
     @property
     def k_params(self) -> int:
@@ -139,8 +143,8 @@ class Inference:
 
     @property
     def llf(self) -> float:
-        """``-S * mean loss`` at the fit (without any penalty)."""
-        return self.cached("llf", lambda: -self.S * self.obj.loss(self.x))
+        """``-S * mean loss`` at the fit (without any penalty), plus grouped data's binomial coefficients."""
+        return self.cached("llf", lambda: -self.S * self.obj.loss(self.x) + weights.log_binom(self))
 
     @property
     def llnull(self) -> float:
@@ -152,7 +156,7 @@ class Inference:
                 return -self.S * np.log(K) if self.obj.multinomial else -self.S * np.log(2.0)
             (n_k,) = self.obj.blocks.map_reduce(_class_sums, K)
             n_k = n_k[n_k > 0]
-            return float(n_k @ np.log(n_k / self.S))
+            return float(n_k @ np.log(n_k / self.S)) + weights.log_binom(self)
 
         return self.cached("llnull", compute)
 
@@ -166,6 +170,7 @@ class Inference:
 
     @property
     def llr(self) -> float:
+        weights.likelihood_figure(self, "a likelihood-ratio test")
         return 2.0 * (self.llf - self.llnull)
 
     @property
@@ -179,19 +184,22 @@ class Inference:
 
     @property
     def aic(self) -> float:
+        weights.likelihood_figure(self, "AIC")
         return -2.0 * self.llf + 2.0 * self.k_params
 
     @property
     def bic(self) -> float:
+        weights.likelihood_figure(self, "BIC")
         return -2.0 * self.llf + np.log(self.nobs) * self.k_params
 
     @property
     def deviance(self) -> float:
-        return -2.0 * self.llf
+        """``2 (llf_saturated - llf)``: ``-2 llf`` for 0/1 rows; grouped data's own saturated model."""
+        return 2.0 * (weights.saturated_llf(self) - self.llf)
 
     @property
     def null_deviance(self) -> float:
-        return -2.0 * self.llnull
+        return 2.0 * (weights.saturated_llf(self) - self.llnull)
 
     # ------------------------------------------------- covariance and tests
 
@@ -202,10 +210,10 @@ class Inference:
         if cov_type == "cluster":
             if groups is None:
                 raise ValueError("cov_type='cluster' needs groups= (one cluster label per row)")
-            return cluster_covariance(self, groups)
+            return cluster_covariance(self, weights.row_groups(self, groups))
         if groups is not None:
             raise ValueError(f"groups= is used only with cov_type='cluster', not {cov_type!r}")
-        return self.cached(("cov", cov_type), lambda: robust_covariance(self, cov_type))
+        return self.cached(("cov", cov_type), lambda: weights.covariance(self, cov_type))
 
     def bse(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
         return np.sqrt(np.diag(self.cov_params(cov_type, groups)))

@@ -74,11 +74,11 @@ class Summary:
             "Df Residuals": _num(inf.df_resid),
             "Log-Likelihood": f"{inf.llf:.6g}",
             "LL-Null": f"{inf.llnull:.6g}",
-            "LR chi2": f"{inf.llr:.6g}",
-            "LLR p-value": f"{inf.llr_pvalue:.4g}",
+            "LR chi2": _given(lambda: f"{inf.llr:.6g}"),
+            "LLR p-value": _given(lambda: f"{inf.llr_pvalue:.4g}"),
             "Pseudo R-squ.": f"{inf.prsquared:.4f}",
-            "AIC": f"{inf.aic:.6g}",
-            "BIC": f"{inf.bic:.6g}",
+            "AIC": _given(lambda: f"{inf.aic:.6g}"),
+            "BIC": _given(lambda: f"{inf.bic:.6g}"),
             "Deviance": f"{inf.deviance:.6g}",
             "Null deviance": f"{inf.null_deviance:.6g}",
             "Solver": str(m.fit.solver),
@@ -95,6 +95,9 @@ class Summary:
         if inf.firth:
             self.notes.append("Firth's bias-reduced (penalised) estimates; covariance I(beta*)^-1. "
                               "Penalised profile intervals: conf_int(method='profile').")
+        weight_type = getattr(inf, "weight_type", None)
+        if weight_type is not None or getattr(m, "grouped", None) is not None:
+            self.notes.append(_weights_note(weight_type, getattr(m, "grouped", None) is not None))
         if inf.obj.multinomial:
             self.notes.append(f"Coefficients of each class against the reference class {str(m.classes[inf.ref])!r}.")
         if not m.fit.converged:
@@ -176,6 +179,25 @@ class Summary:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def _given(figure: Any) -> str:
+    """``figure()``, or "n/a" when the fit's weights give no such figure (probability weights)."""
+    try:
+        return figure()
+    except ValueError:
+        return "n/a"
+
+
+def _weights_note(weight_type: str | None, grouped: bool) -> str:
+    """What the observations are (:mod:`logitfit.inference.weights`)."""
+    if grouped:
+        return ("Grouped binomial data: observations are groups; log-likelihood, AIC and deviance of "
+                "the grouped model (R's glm(cbind(s, n - s) ~ ...)).")
+    return {"frequency": "Frequency weights: each row counts as w rows (n = sum of weights).",
+            "analytic": "Analytic (variance) weights: n = number of rows.",
+            "probability": "Probability (survey) weights: the log-likelihood is a pseudo-likelihood; "
+                           "no LR test, AIC or BIC; sandwich standard errors."}[str(weight_type)]
 
 
 def _num(v: float) -> str:

@@ -17,7 +17,8 @@ to be described:
 * the ``fit`` record (iterations, converged, solver, objective, history),
   ``covariance`` (nonrobust, of ``theta``, see
   :meth:`FittedModel.contrasts`) and ``statistics`` (observations,
-  log-likelihoods) when computed, so ``summary()`` works after loading;
+  log-likelihoods) when computed, so ``summary()`` works after loading; ``grouped``
+  for grouped binomial fits (:mod:`logitfit.io.model_extras`);
 * ``training`` metadata (data file, target, rows, held-out metrics);
 * ``signature`` (optional): HMAC-SHA256 with a secret key over the canonical
   JSON of every other field but ``checksum``;
@@ -47,7 +48,8 @@ import numpy as np
 
 from logitfit._version import __version__
 from logitfit.io.atomic import atomic_path, atomic_write
-from logitfit.model.fitted import FieldError, FitRecord, FitStatistics, FittedModel
+from logitfit.io.model_extras import grouped_field, load_grouped, load_statistics, statistics_field
+from logitfit.model.fitted import FieldError, FitRecord, FittedModel
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SIGNATURE_ALGORITHM", "atomic_path",
            "atomic_write", "load_model", "read_document", "save_model", "to_document"]
@@ -227,9 +229,8 @@ def to_document(model: FittedModel, *, key: bytes | str | None = None,
             "objective": _jsonable(fit.objective),
         },
         "covariance": _matrix(model.covariance) if model.covariance is not None else None,
-        "statistics": None if stats is None else {
-            "nobs": _float(stats.nobs), "llf": _float(stats.llf), "llnull": _float(stats.llnull)},
-        "training": _jsonable(model.metadata),
+        "statistics": None if stats is None else statistics_field(stats),
+        "training": _jsonable(model.metadata), **grouped_field(model),
     }
     if key is not None:
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": _signature(doc, key)}
@@ -469,7 +470,7 @@ def load_model(path: str | os.PathLike, *, verify: bool = True,
                                 doc, "formula", (str, type(None))),
                             metadata=c.get(doc, "training", (dict,)),
                             names_from_fit=features.get("names_from_fit") is True,
-                            statistics=_load_statistics(c, stats))
+                            statistics=load_statistics(c, stats), grouped=load_grouped(c, doc))
         if cov is not None:  # sized against the model before a number is parsed
             model.covariance = model._check_covariance(
                 c.matrix(cov, "covariance", (model.n_params, model.n_params)))
@@ -583,13 +584,3 @@ def _load_fit(c: _Check, fit: dict) -> FitRecord:
         raise c.fail("fit.solver", "must be a solver name or null")
     return FitRecord(n_iter=n_iter, converged=converged, solver=solver,
                      objective=c.optional_number(fit, "objective", "fit."), history=hist)
-
-
-def _load_statistics(c: _Check, stats: dict | None) -> FitStatistics | None:
-    if stats is None:
-        return None
-    nobs, llf, llnull = (c.number(c.get(stats, k, (int, float), "statistics."), f"statistics.{k}")
-                         for k in ("nobs", "llf", "llnull"))
-    if not (nobs > 0 and math.isfinite(nobs) and math.isfinite(llf) and math.isfinite(llnull)):
-        raise c.fail("statistics", "must hold finite numbers and a positive nobs")
-    return FitStatistics(nobs=nobs, llf=llf, llnull=llnull)

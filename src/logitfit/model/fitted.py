@@ -51,13 +51,16 @@ class FitRecord:
 class FitStatistics:
     """What a summary needs besides coefficients and covariance.
 
-    ``nobs = S`` (sum of sample weights), ``llf = -S * mean loss`` at the fit,
-    ``llnull`` the intercept-only log-likelihood.
+    ``nobs`` (``S``, the sum of sample weights, unless the weights' meaning says
+    otherwise: :mod:`logitfit.model.weighting`), ``llf = -S * mean loss`` at the
+    fit, ``llnull`` the intercept-only log-likelihood; ``cov_type``: the kind of
+    the covariance stored with them ("HC0" for probability weights).
     """
 
     nobs: float
     llf: float
     llnull: float
+    cov_type: str = "nonrobust"
 
 
 class FittedModel:
@@ -78,6 +81,8 @@ class FittedModel:
     statistics : FitStatistics, optional
     formula, metadata : the model formula and training record, optional
     names_from_fit : bool, whether ``feature_names`` were the column names given to fit
+    grouped : GroupedRecord, optional
+        The constants of a fit to grouped binomial data (:mod:`logitfit.model.weighting`).
 
     Raises
     ------
@@ -114,6 +119,7 @@ class FittedModel:
         formula: str | None = None,
         metadata: dict[str, Any] | None = None,
         names_from_fit: bool = False,
+        grouped: Any = None,
     ) -> None:
         self.classes = np.asarray(classes)
         if self.classes.ndim != 1 or len(self.classes) < 2:
@@ -147,6 +153,7 @@ class FittedModel:
         self.statistics = statistics
         self.formula = formula
         self.metadata = dict(metadata or {})
+        self.grouped = grouped
         #: Where a loaded model came from (path, format version, ...); None when fitted here.
         self.source: dict[str, Any] | None = None
 
@@ -155,7 +162,7 @@ class FittedModel:
         fields = dict(feature_names=self.feature_names, encoder=self.encoder,
                       covariance=self.covariance, fit=self.fit, params=self.params,
                       statistics=self.statistics, formula=self.formula, metadata=self.metadata,
-                      names_from_fit=self.names_from_fit)
+                      names_from_fit=self.names_from_fit, grouped=self.grouped)
         unknown = sorted(set(changes) - set(fields))
         if unknown:
             raise TypeError(f"FittedModel has no field {unknown[0]!r}")
