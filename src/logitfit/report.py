@@ -72,6 +72,8 @@ def build_report(
     feature_names: list[str] | None = None,
     covariance: np.ndarray | None = None,
     title: str = "logitfit report",
+    diagnostics: Any = None,
+    goodness_of_fit: Any = None,
 ) -> str:
     """Render the report as one HTML string.
 
@@ -92,6 +94,12 @@ def build_report(
     covariance : ndarray, optional
         Parameter covariance, for standard errors and intervals.
     title : str
+    diagnostics : DataFrame or dict, optional
+        ``model.diagnostics(X, y)`` of the rows: adds the influence plot (leverage,
+        Cook's distance) to the "Model checking" section.
+    goodness_of_fit : GoodnessOfFit, optional
+        ``model.goodness_of_fit(X, y)``: all its tests; without it the section shows
+        Hosmer-Lemeshow from ``y`` and ``proba`` (two classes).
 
     Returns
     -------
@@ -174,6 +182,36 @@ def build_report(
         parts.append("<h2>Decision boundary</h2>" + _fig(
             plots.plot_decision_boundary(model, X, np.asarray(y)[:n], feature_names=names),
             "decision boundary"))
+    if len(classes) == 2:
+        parts.append(_checking_section(classes, y, proba, diagnostics, goodness_of_fit))
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")
+
+
+def _checking_section(classes: np.ndarray, y: np.ndarray, proba: np.ndarray, table: Any,
+                      gof: Any) -> str:
+    """"Model checking": residuals against fitted values, influence, goodness-of-fit tests."""
+    from logitfit import plots
+    from logitfit.inference.diagnostics import residuals_from_probabilities
+    from logitfit.inference.goodness_of_fit import hosmer_lemeshow
+
+    y01 = (np.asarray(y) == classes[1]).astype(np.float64)
+    p = np.asarray(proba, dtype=np.float64)[:, 1]
+    resid = table if table is not None else residuals_from_probabilities(y01, p)
+    figs = [_fig(plots.plot_residuals(resid), "residuals against fitted values")]
+    if table is not None:
+        figs.append(_fig(plots.plot_influence(table), "leverage against studentised residuals"))
+    out = "<h2>Model checking</h2><div class='grid'>" + "".join(figs) + "</div>"
+    if gof is not None:
+        return out + gof.to_html()
+    try:
+        hl = hosmer_lemeshow(p, y01)
+    except ValueError as err:
+        return out + f"<p class='note'>Hosmer-Lemeshow: {html.escape(str(err))}</p>"
+    rows = [[hl.name, hl.statistic, hl.reference, hl.p_value]]
+    note = ("The influence plot, the le Cessie-van Houwelingen test and the covariate-pattern "
+            "tests need the design rows: pass diagnostics= and goodness_of_fit= (or run "
+            "logitfit diagnose).")
+    return (out + _table(["test", "statistic", "reference", "p-value"], rows)
+            + f"<p class='note'>{html.escape(note)}</p>")

@@ -35,7 +35,8 @@ import numpy as np
 
 from logitfit._numerics import issparse, log_sigmoid, sigmoid
 
-__all__ = ["COLUMNS", "InfluenceBasis", "block_diagnostics", "diagnostics_in_memory", "iter_diagnostics"]
+__all__ = ["COLUMNS", "InfluenceBasis", "block_diagnostics", "diagnostics_in_memory", "iter_diagnostics",
+           "residuals_from_probabilities"]
 
 #: The per-row columns before the DFBETAS (one ``dfbetas[<term>]`` per parameter after them).
 COLUMNS = ("fitted", "response", "pearson", "deviance", "student_pearson", "student_deviance",
@@ -148,3 +149,18 @@ def iter_diagnostics(basis: InfluenceBasis, blocks: Iterable[Any]) -> Iterator[d
     """
     for block in blocks:
         yield block_diagnostics(basis, block.X, block.y, block.sw, getattr(block, "offset", None))
+
+
+def residuals_from_probabilities(y: Any, p: Any) -> dict[str, np.ndarray]:
+    """``fitted``, ``response``, ``pearson`` and ``deviance`` residuals from probabilities alone.
+
+    For reports that hold ``p`` but not the design rows (no leverage): the module's
+    formulas with unit weights, the logs taken of ``p`` and ``1 - p`` as given.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    sign = 2.0 * y - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = (y - p) / np.sqrt(p * (1.0 - p))
+        deviance = sign * np.sqrt(-2.0 * np.log(np.where(y > 0.5, p, 1.0 - p)))
+    return {"fitted": p, "response": y - p, "pearson": pearson, "deviance": deviance}

@@ -1,7 +1,9 @@
-"""Plots of a fit (:mod:`.fit`) and of regularisation paths (:mod:`.paths`); matplotlib on first use."""
+"""Plots of a fit (:mod:`.fit`), of model checking (:mod:`.diagnostics`) and of regularisation paths
+(:mod:`.paths`); matplotlib on first use."""
 
 from __future__ import annotations
 
+from logitfit.plots.diagnostics import plot_influence, plot_residuals
 from logitfit.plots.fit import (
     plot_calibration,
     plot_coefficients,
@@ -14,4 +16,5 @@ from logitfit.plots.fit import (
 from logitfit.plots.paths import plot_cv, plot_path
 
 __all__ = ["plot_calibration", "plot_coefficients", "plot_confusion", "plot_cv",
-           "plot_decision_boundary", "plot_history", "plot_path", "plot_pr", "plot_roc"]
+           "plot_decision_boundary", "plot_history", "plot_path", "plot_pr", "plot_roc",
+           "plot_influence", "plot_residuals"]
