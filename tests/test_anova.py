@@ -253,3 +253,46 @@ def test_refusals(ucla):
     with pytest.raises(ValueError, match="unpenalised maximum-likelihood"):
         ridge.anova(test="LR")
     assert len(ridge.anova(test="Wald")) == 3
+
+
+def test_weights_and_formula_offsets_enter_the_reduced_fits():
+    """LR with sample weights and an ``offset(...)`` term against statsmodels GLMs refitted by hand."""
+    rng = np.random.default_rng(1)
+    n = 300
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n),
+                       "e": rng.uniform(0.5, 3, n)})
+    df["y"] = (0.5 * df.x + (df.g == "b") + np.log(df.e) + rng.logistic(size=n) > 0).astype(int)
+    w = rng.integers(1, 4, n).astype(float)
+    model = LogisticRegression.from_formula("y ~ x + g + offset(np.log(e))", df, sample_weight=w,
+                                            tol=FIT_TOL)
+    ours = model.anova(type=3, test="LR")
+    X, y, o = model.encoder_.transform(df), df["y"].to_numpy(), np.log(df["e"].to_numpy())
+
+    def llf(cols):
+        return sm.GLM(y, sm.add_constant(X[:, cols]), family=sm.families.Binomial(), offset=o,
+                      freq_weights=w).fit(tol=1e-13).llf
+
+    full = llf([0, 1, 2])
+    np.testing.assert_allclose(ours.loc["x", "statistic"], 2 * (full - llf([1, 2])), rtol=TOL)
+    np.testing.assert_allclose(ours.loc["g", "statistic"], 2 * (full - llf([0])), rtol=TOL)
+
+
+def test_streamed_fit_and_a_model_without_intercept(ucla, tmp_path):
+    """The reduced fits run on the fit's own row source: a scanned CSV gives the in-memory answer."""
+    from logitfit import scan
+
+    path = tmp_path / "ucla.csv"
+    ucla.to_csv(path, index=False)
+    cols = ["gre", "gpa", "rank"]
+    streamed = LogisticRegression(tol=FIT_TOL).fit(scan(path, target="admit", features=cols,
+                                                        memory_limit="1MB"))
+    memory = LogisticRegression(tol=FIT_TOL).fit(ucla[cols], ucla["admit"])
+    a, b = streamed.anova(type=3, test="LR"), memory.anova(type=3, test="LR")
+    assert list(a.index) == list(b.index) == cols
+    np.testing.assert_allclose(a["statistic"].to_numpy(), b["statistic"].to_numpy(), rtol=1e-8)
+    # no intercept, one term: the reduced model has no parameter left (all probabilities 1/2)
+    y = ucla["admit"].to_numpy()
+    x = (ucla[["gpa"]] - 3.4).to_numpy()
+    alone = LogisticRegression(fit_intercept=False, tol=FIT_TOL).fit(x, y).anova(type=3)
+    res = sm.Logit(y, x).fit(disp=0, method="newton", tol=1e-14)
+    np.testing.assert_allclose(alone["statistic"].iloc[0], 2 * (res.llf - len(y) * np.log(0.5)), rtol=TOL)

@@ -237,3 +237,16 @@ def test_bad_input(model, ucla):
         model.marginal_means(ucla, {"rank": [1]}, weights=np.ones(3))
     with pytest.raises(ValueError, match="pass a pandas"):
         model.marginal_means(ucla.to_numpy(), {"rank": [1]})
+
+
+def test_formula_offset_is_evaluated_on_each_counterfactual_table():
+    rng = np.random.default_rng(1)
+    n = 300
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n),
+                       "e": rng.uniform(0.5, 3, n)})
+    df["y"] = (0.5 * df.x + (df.g == "b") + np.log(df.e) + rng.logistic(size=n) > 0).astype(int)
+    m = LogisticRegression.from_formula("y ~ x + g + offset(np.log(e))", df, tol=FIT_TOL)
+    table = m.marginal_means(df, {"g": ["a", "b", "c"], "e": [1.0, 2.0]})
+    direct = [m.predict_proba(df.assign(g=g, e=e))[:, 1].mean()
+              for g, e in itertools.product("abc", [1.0, 2.0])]
+    np.testing.assert_allclose(table["proba"], direct, rtol=1e-12)

@@ -19,7 +19,8 @@ class TermsMixin:
     """``anova``, ``marginal_means`` and ``contrasts`` of a fitted :class:`LogisticRegression`."""
 
     def anova(self, X: Any = None, y: Any = None, *, type: int = 2, test: str = "LR",
-              cov_type: str = "nonrobust", groups: Any = None, sample_weight: Any = None) -> Any:
+              cov_type: str = "nonrobust", groups: Any = None, sample_weight: Any = None,
+              offset: Any = None) -> Any:
         """One test per term (a factor's levels together), as R's ``car::Anova`` and ``drop1``.
 
         Type III tests each term against the full model; type II tests a term
@@ -38,7 +39,8 @@ class TermsMixin:
         type : {2, 3}
         test : {"LR", "Wald"}
         cov_type, groups : the Wald test's covariance.
-        sample_weight : weights of the rows of ``X``.
+        sample_weight, offset : weights and offsets of the rows of ``X`` (a formula's
+            ``offset(...)`` term is evaluated on ``X``).
 
         Returns
         -------
@@ -59,14 +61,15 @@ class TermsMixin:
         """
         from logitfit.inference.anova import anova, as_table
 
-        est = self._with_data(X, y, sample_weight, test)
+        est = self._with_data(X, y, sample_weight, offset, test)
         rows = anova(est._inference(), type=type, test=test, cov_type=cov_type, groups=groups)
         kind = "likelihood-ratio" if test == "LR" else "Wald"
         return as_table(rows, f"Type {'II' if type == 2 else 'III'} {kind} chi-square tests",
                         index="term")
 
     def marginal_means(self, data: Any, at: dict[str, Any], *, weights: Any = None,
-                       level: float = 0.95, cov_type: str = "nonrobust", groups: Any = None) -> Any:
+                       level: float = 0.95, cov_type: str = "nonrobust", groups: Any = None,
+                       offset: Any = None) -> Any:
         """Predicted probabilities averaged over the rows of ``data`` with ``at``'s variables set.
 
         For each combination of the values in ``at`` (``{"rank": [1, 2, 3, 4]}``, or
@@ -75,6 +78,8 @@ class TermsMixin:
         emmeans' reference grid: see :mod:`logitfit.inference.marginal_means`).
         Standard errors by the delta method with the covariance ``cov_type``;
         intervals on the logit scale. A one-row ``data`` gives predictions at points.
+        ``offset``: the rows' offsets for a model fitted with one (a formula's
+        ``offset(...)`` term is evaluated on each counterfactual table).
 
         Returns
         -------
@@ -98,12 +103,12 @@ class TermsMixin:
 
         data = self._frame(data)
         rows, _, _ = marginal_means(self._inference(), self._transform, data, at, weights, level,
-                                    cov_type, groups)
+                                    cov_type, groups, self._offsets(offset))
         return as_table(rows, "Marginal means (predicted probabilities averaged over the data)")
 
     def contrasts(self, data: Any, at: dict[str, Any], *, scale: str = "difference",
                   adjust: str = "holm", weights: Any = None, level: float = 0.95,
-                  cov_type: str = "nonrobust", groups: Any = None) -> Any:
+                  cov_type: str = "nonrobust", groups: Any = None, offset: Any = None) -> Any:
         """Pairwise contrasts of :meth:`marginal_means`: differences or odds ratios, adjusted.
 
         ``scale="difference"``: ``m_a - m_b``; ``"odds_ratio"``: the odds ratio of the
@@ -137,7 +142,8 @@ class TermsMixin:
 
         data = self._frame(data)
         inf = self._inference()
-        _, m, G = marginal_means(inf, self._transform, data, at, weights, level, cov_type, groups)
+        _, m, G = marginal_means(inf, self._transform, data, at, weights, level, cov_type, groups,
+                                 self._offsets(offset))
         rows = pairwise_contrasts(inf, grid_points(at), m, G, scale, adjust, level, cov_type, groups)
         what = "differences of" if scale == "difference" else "odds ratios of"
         return as_table(rows, f"Pairwise {what} marginal means, {adjust} adjustment")
@@ -170,6 +176,13 @@ class TermsMixin:
             raise ValueError("marginal means need a model fitted on a table (named columns)")
         return frame[list(names)].to_numpy(dtype=np.float64)
 
+    def _offsets(self, offset: Any) -> Any:
+        """The offsets of a counterfactual table: ``offset``, else the formula's offset term."""
+        from logitfit.estimators.fitting import predict_offset
+
+        model = self._model()
+        return lambda frame: predict_offset(model, frame, offset)
+
     @staticmethod
     def _frame(data: Any) -> Any:
         """``data`` as a pandas DataFrame (pyarrow and polars tables are converted)."""
@@ -180,11 +193,11 @@ class TermsMixin:
         raise ValueError("marginal means average over the rows of a table: pass a pandas, "
                          "polars or pyarrow table")
 
-    def _with_data(self, X: Any, y: Any, sample_weight: Any, test: str) -> Any:
+    def _with_data(self, X: Any, y: Any, sample_weight: Any, offset: Any, test: str) -> Any:
         """This fit, or (with ``X``) the same model refitted on ``X``, ``y`` with its encoding."""
         if X is None:
-            if y is not None or sample_weight is not None:
-                raise ValueError("y and sample_weight come with X")
+            if y is not None or sample_weight is not None or offset is not None:
+                raise ValueError("y, sample_weight and offset come with X")
             retained = getattr(self, "_retained", None)
             if getattr(retained, "objective", None) is None and (
                     test == "LR" or getattr(self, "fit_statistics_", None) is None):
@@ -198,5 +211,5 @@ class TermsMixin:
             raise ValueError("pass y with X (the labels of the rows the model is refitted on)")
         est = type(self)(**self.get_params(deep=False))
         if encoder is None or getattr(encoder, "kind", None) == "libsvm":
-            return est.fit(X, y, sample_weight=sample_weight)
-        return est._fit_encoded(encoder.transform(X), y, sample_weight, encoder)
+            return est.fit(X, y, sample_weight=sample_weight, offset=offset)
+        return est._fit_encoded(encoder.transform(X), y, sample_weight, encoder, offset, data=X)

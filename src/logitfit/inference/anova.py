@@ -148,6 +148,8 @@ class _Reduced:
             fixed[sorted(dropped)] = True
         free = ~fixed
         x = np.where(fixed, 0.0, self.x0)
+        if not free.any():  # nothing left to fit (no intercept, every term dropped)
+            return -S * float(obj.value(x))
 
         def embed(v: np.ndarray) -> np.ndarray:
             out = x.copy()

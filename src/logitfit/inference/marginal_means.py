@@ -70,8 +70,11 @@ def grid_points(at: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(values, combo, strict=True)) for combo in itertools.product(*values.values())]
 
 
-def average_predictions(inf: Any, design: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def average_predictions(inf: Any, design: np.ndarray, weights: np.ndarray,
+                        offset: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """``(m, G)``: weighted mean probabilities of the design rows and their gradient in ``theta``.
+
+    ``offset``: the rows' offsets when the model was fitted with one (a constant in ``eta``).
 
     Binary: ``m`` shape (1,) (the positive class), ``G`` (1, k). Multinomial:
     ``m`` (K,), ``G`` (K, k), classes in order.
@@ -80,12 +83,13 @@ def average_predictions(inf: Any, design: np.ndarray, weights: np.ndarray) -> tu
     Xt = np.column_stack([X, np.ones(X.shape[0])]) if inf.obj.fit_intercept else X
     w = weights / weights.sum()
     if not inf.obj.multinomial:
-        p = sigmoid(Xt @ inf.params)
+        p = sigmoid(inf.model.add_offset(Xt @ inf.params, offset))
         return np.array([w @ p]), ((w * p * (1.0 - p)) @ Xt)[None, :]
     others, ref = inf.others, inf.ref
     K, q = len(others) + 1, Xt.shape[1]
     eta = np.zeros((Xt.shape[0], K))
     eta[:, others] = Xt @ inf.params.reshape(len(others), q).T
+    eta = inf.model.add_offset(eta, offset)
     eta -= eta.max(axis=1, keepdims=True)
     P = np.exp(eta)
     P /= P.sum(axis=1, keepdims=True)
@@ -100,7 +104,7 @@ def average_predictions(inf: Any, design: np.ndarray, weights: np.ndarray) -> tu
 
 def marginal_means(inf: Any, transform: Callable[[Any], np.ndarray], data: Any, at: dict[str, Any],
                    weights: Any = None, level: float = 0.95, cov_type: str = "nonrobust",
-                   groups: Any = None) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
+                   groups: Any = None, offset: Any = None) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
     """Counterfactual averages at each grid point: ``(rows, m, G)`` (see the module docstring).
 
     Parameters
@@ -112,6 +116,8 @@ def marginal_means(inf: Any, transform: Callable[[Any], np.ndarray], data: Any, 
     weights : array of one non-negative weight per row, optional (default equal)
     level : coverage of the intervals
     cov_type, groups : the covariance, as ``Inference.cov_params``
+    offset : the rows' offsets (a model fitted with one): an array, or a function of the
+        counterfactual table (a formula's ``offset(...)`` term is evaluated on it)
 
     Returns
     -------
@@ -151,7 +157,8 @@ def marginal_means(inf: Any, transform: Callable[[Any], np.ndarray], data: Any, 
     labels = list(inf.model.classes) if inf.obj.multinomial else [None]
     for point in points:
         frame = data.assign(**{k: [v] * len(data) for k, v in point.items()})
-        m, G = average_predictions(inf, transform(frame), w)
+        off = offset(frame) if callable(offset) else offset
+        m, G = average_predictions(inf, transform(frame), w, off)
         means.append(m)
         grads.append(G)
         se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", G, V, G), 0.0, None))
