@@ -32,7 +32,7 @@ _PUBLIC_MODULES = {
     "logitfit.plots": "logitfit.plots",
     "logitfit.dask": "logitfit.estimators.distributed",
     "logitfit.explain": ("logitfit.explain.steps", "logitfit.explain.identities",
-                         "logitfit.explain.landscape"),
+                         "logitfit.explain.landscape", "logitfit.explain.explorable"),
 }
 _OPTIONAL_MODULES = ("logitfit.datasets",)  # documented when the package has it
 

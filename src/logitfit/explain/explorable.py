@@ -86,6 +86,9 @@ def _min_cost(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, bool]:
 def choose_features(X: ArrayLike, y: ArrayLike, names: list[str] | None = None, k: int = 2) -> FeatureChoice:
     """The ``k`` (1 or 2) most useful features: those whose model ``[1, x_a, x_b]`` fits best.
 
+    ``X`` holds the candidate features (no column of ones), ``y`` is 0/1; a DataFrame's columns
+    name them (else ``names``, else x1, x2, ...).
+
     "Most useful" is the smallest minimum cost ``J* = min_theta J(theta)`` (the largest
     log-likelihood) of the two-feature model with an intercept, found by the library's Newton
     solver for every pair (for every single feature when ``k = 1``). With more than
@@ -97,16 +100,16 @@ def choose_features(X: ArrayLike, y: ArrayLike, names: list[str] | None = None, 
     --------
     >>> import numpy as np
     >>> from logitfit import explain
-    >>> X = np.array([[0.0, 1, 5], [1, 0, 3], [2, 1, 9], [3, 0, 1], [1, 1, 2], [2, 0, 4]])
-    >>> y = np.array([0, 0, 1, 1, 1, 0])
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = (2 * X[:, 2] + rng.logistic(size=200) > 0).astype(int)
     >>> choice = explain.choose_features(X, y, ["u", "v", "w"], k=1)
     >>> choice.names, len(choice.ranking)
-    (('v',), 3)
+    (('w',), 3)
     """
-    X = np.asarray(X, dtype=np.float64)
+    X, names = _columns(X, names)
     y = np.asarray(y, dtype=np.float64).ravel()
     p = X.shape[1]
-    names = [f"x{j + 1}" for j in range(p)] if names is None else [str(v) for v in names]
     if k not in (1, 2) or p < k:
         raise ValueError(f"cannot choose {k} of {p} features (k must be 1 or 2, at most the number of features)")
     singles = sorted(((_min_cost(X[:, [j]], y)[1], j) for j in range(p)), key=lambda t: (t[0], t[1]))
@@ -400,7 +403,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <label>parameters <select id="pair"></select></label><br>
   <canvas id="contour" width="340" height="340"></canvas>
   <p id="contour-note" class="note"></p></div>
- <div class="panel"><h2>Gradient descent, played</h2>
+ <div class="panel" id="descent-panel"><h2>Gradient descent, played</h2>
   <div class="controls">
    <label for="start">start</label>
    <select id="start"><option value="zeros">θ = 0</option><option value="current">the current θ</option></select>
