@@ -250,3 +250,13 @@ def test_formula_offset_is_evaluated_on_each_counterfactual_table():
     direct = [m.predict_proba(df.assign(g=g, e=e))[:, 1].mean()
               for g, e in itertools.product("abc", [1.0, 2.0])]
     np.testing.assert_allclose(table["proba"], direct, rtol=1e-12)
+
+
+def test_a_factor_name_stands_for_its_training_levels(model, ucla):
+    by_name = model.marginal_means(ucla, "rank")
+    pd.testing.assert_frame_equal(by_name, model.marginal_means(ucla, {"rank": LEVELS}))
+    frame = ucla.assign(band=np.where(ucla["gpa"] > 3.4, "high", "low"))
+    plain = LogisticRegression(tol=FIT_TOL).fit(frame[["gre", "band"]], frame["admit"])
+    assert list(plain.contrasts(frame, ["band"])["contrast"]) == ["high - low"]
+    with pytest.raises(ValueError, match="'gre' is not a categorical variable"):
+        model.marginal_means(ucla, "gre")

@@ -67,13 +67,14 @@ class TermsMixin:
         return as_table(rows, f"Type {'II' if type == 2 else 'III'} {kind} chi-square tests",
                         index="term")
 
-    def marginal_means(self, data: Any, at: dict[str, Any], *, weights: Any = None,
+    def marginal_means(self, data: Any, at: Any, *, weights: Any = None,
                        level: float = 0.95, cov_type: str = "nonrobust", groups: Any = None,
                        offset: Any = None) -> Any:
         """Predicted probabilities averaged over the rows of ``data`` with ``at``'s variables set.
 
         For each combination of the values in ``at`` (``{"rank": [1, 2, 3, 4]}``, or
-        numbers such as ``{"gre": [400, 600]}``) every row gets those values and the
+        numbers such as ``{"gre": [400, 600]}``; a factor's name, or a list of names, stands
+        for all its training levels) every row gets those values and the
         predicted probabilities are averaged (the counterfactual average, not
         emmeans' reference grid: see :mod:`logitfit.inference.marginal_means`).
         Standard errors by the delta method with the covariance ``cov_type``;
@@ -101,12 +102,12 @@ class TermsMixin:
         from logitfit.inference.anova import as_table
         from logitfit.inference.marginal_means import marginal_means
 
-        data = self._frame(data)
+        data, at = self._frame(data), self._grid(at)
         rows, _, _ = marginal_means(self._inference(), self._transform, data, at, weights, level,
                                     cov_type, groups, self._offsets(offset))
         return as_table(rows, "Marginal means (predicted probabilities averaged over the data)")
 
-    def contrasts(self, data: Any, at: dict[str, Any], *, scale: str = "difference",
+    def contrasts(self, data: Any, at: Any, *, scale: str = "difference",
                   adjust: str = "holm", weights: Any = None, level: float = 0.95,
                   cov_type: str = "nonrobust", groups: Any = None, offset: Any = None) -> Any:
         """Pairwise contrasts of :meth:`marginal_means`: differences or odds ratios, adjusted.
@@ -140,7 +141,7 @@ class TermsMixin:
             pairwise_contrasts,
         )
 
-        data = self._frame(data)
+        data, at = self._frame(data), self._grid(at)
         inf = self._inference()
         _, m, G = marginal_means(inf, self._transform, data, at, weights, level, cov_type, groups,
                                  self._offsets(offset))
@@ -175,6 +176,27 @@ class TermsMixin:
         if names is None:
             raise ValueError("marginal means need a model fitted on a table (named columns)")
         return frame[list(names)].to_numpy(dtype=np.float64)
+
+    def _grid(self, at: Any) -> dict[str, Any]:
+        """``at`` as a dict; a factor's name (or a list of names) becomes its training levels."""
+        if isinstance(at, dict):
+            return at
+        names = [at] if isinstance(at, str) else list(at)
+        encoder = getattr(self, "encoder_", None)
+        kind = getattr(encoder, "kind", None)
+        out = {}
+        for name in names:
+            levels = None
+            if kind == "formula":
+                levels = encoder.variables.get(name, {}).get("levels")
+            elif kind == "table":
+                column = next((c for c in encoder.columns if c.name == name), None)
+                levels = list(column.levels) if column is not None and column.levels else None
+            if levels is None:
+                raise ValueError(f"{name!r} is not a categorical variable of the model: give its "
+                                 f"values, at={{{name!r}: [...]}}")
+            out[name] = list(levels)
+        return out
 
     def _offsets(self, offset: Any) -> Any:
         """The offsets of a counterfactual table: ``offset``, else the formula's offset term."""
