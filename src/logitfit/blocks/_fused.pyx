@@ -7,7 +7,7 @@ Each function walks the blocks ``k0 <= k < k1`` whose rows are
 ranges at once. The caller adds the partials in block order, so a result does
 not depend on how the blocks were split between threads.
 
-Within a block, rows go in chunks of ``CHUNK``: first ``z = X_c w + b`` for
+Within a block, rows go in chunks of ``CHUNK``: first ``z = X_c w + b (+ offset)`` for
 the chunk (BLAS ``gemv``, each row read once from memory), then the
 elementwise part, then ``g += X_c^T r`` (``gemv`` again) while the chunk is
 still in cache. CSR rows use plain loops. The elementwise part is the one
@@ -90,9 +90,11 @@ cdef inline void _add_rows_t_times(const real* X, int p, int n, const double* r,
 
 
 cdef inline double _chunk_terms(const real* X, int p, int n, const double* w, double b,
-                                const double* y, const double* sw, double* z, double* loss,
-                                double* res, double* wt) noexcept nogil:
-    """``z = X_c w + b`` for ``n`` rows, then their binary terms; returns ``sum s l``."""
+                                const double* off, const double* y, const double* sw, double* z,
+                                double* loss, double* res, double* wt) noexcept nogil:
+    """``z = X_c w + b (+ off)`` for ``n`` rows, then their binary terms; returns ``sum s l``.
+
+    ``off`` (the chunk's offsets) is NULL for a fit without offsets."""
     cdef int i
     if p > 0:
         _rows_times(X, p, n, w, z)
@@ -101,12 +103,15 @@ cdef inline double _chunk_terms(const real* X, int p, int n, const double* w, do
             z[i] = 0.0
     for i in range(n):
         z[i] += b
+    if off != NULL:
+        for i in range(n):
+            z[i] += off[i]
     return lf_binary_terms(n, z, y, sw, loss, res, wt)
 
 
 cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
-                        const double* w, double b, Py_ssize_t a, Py_ssize_t e, int mode,
-                        double* out, double* d) noexcept nogil:
+                        const double* w, double b, const double* off, Py_ssize_t a, Py_ssize_t e,
+                        int mode, double* out, double* d) noexcept nogil:
     cdef double z[CHUNK]
     cdef double loss[CHUNK]
     cdef double res[CHUNK]
@@ -122,7 +127,8 @@ cdef void _binary_block(const real* X, int p, const double* y, const double* sw,
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        total += _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
+        total += _chunk_terms(X + c * p, p, n, w, b, off + c if off != NULL else NULL,
+                              y + c, sw + c, z, loss, res, wt)
         if mode == MODE_WEIGHTS:
             for i in range(n):
                 d[c + i] = wt[i]
@@ -157,7 +163,7 @@ cdef inline double _dot_sparse(const real* data, const index* ind, Py_ssize_t lo
 
 cdef void _binary_block_csr(const real* data, const index* ind, const index* ptr, Py_ssize_t p,
                             const double* y, const double* sw, const double* w, double b,
-                            Py_ssize_t a, Py_ssize_t e, int mode, double* out,
+                            const double* off, Py_ssize_t a, Py_ssize_t e, int mode, double* out,
                             double* d) noexcept nogil:
     cdef double z[CHUNK]
     cdef double loss[CHUNK]
@@ -174,6 +180,9 @@ cdef void _binary_block_csr(const real* data, const index* ind, const index* ptr
         n = CHUNK if c + CHUNK < e else e - c
         for i in range(n):
             z[i] = _dot_sparse(data, ind, ptr[c + i], ptr[c + i + 1], w) + b
+        if off != NULL:
+            for i in range(n):
+                z[i] += off[c + i]
         total += lf_binary_terms(n, z, y + c, sw + c, loss, res, wt)
         if mode == MODE_WEIGHTS:
             for i in range(n):
@@ -198,27 +207,31 @@ cdef void _binary_block_csr(const real* data, const index* ind, const index* ptr
 def binary_dense(const real[:, ::1] X, const double[::1] y, const double[::1] sw,
                  const double[::1] w, double b, const int64_t[::1] bounds,
                  Py_ssize_t k0, Py_ssize_t k1, int mode, double[:, ::1] out,
-                 double[::1] d):
-    """Binary pass over dense blocks ``k0..k1-1`` (see the module docstring and ``mode``)."""
+                 double[::1] d, const double[::1] off):
+    """Binary pass over dense blocks ``k0..k1-1`` (see the module docstring and ``mode``);
+    ``off`` holds one offset per row, or nothing (length 0) for a fit without offsets."""
     cdef int p = <int> X.shape[1]
     cdef Py_ssize_t k
     cdef double* dp = &d[0] if d.shape[0] > 0 else NULL
+    cdef const double* op = &off[0] if off.shape[0] > 0 else NULL
     cdef const double* wp = &w[0] if w.shape[0] > 0 else NULL
     if X.shape[0] == 0:
         return
     with nogil:
         for k in range(k0, k1):
-            _binary_block(&X[0, 0], p, &y[0], &sw[0], wp, b, bounds[k], bounds[k + 1],
+            _binary_block(&X[0, 0], p, &y[0], &sw[0], wp, b, op, bounds[k], bounds[k + 1],
                           mode, &out[k, 0], dp)
 
 
 def binary_csr(const real[::1] data, const index[::1] indices, const index[::1] indptr,
                const double[::1] y, const double[::1] sw, const double[::1] w, double b,
                const int64_t[::1] bounds, Py_ssize_t k0, Py_ssize_t k1, int mode,
-               double[:, ::1] out, double[::1] d):
-    """Binary pass over CSR blocks ``k0..k1-1``; ``w`` has one entry per column."""
+               double[:, ::1] out, double[::1] d, const double[::1] off):
+    """Binary pass over CSR blocks ``k0..k1-1``; ``w`` has one entry per column, ``off``
+    one offset per row or none."""
     cdef Py_ssize_t p = w.shape[0], k
     cdef double* dp = &d[0] if d.shape[0] > 0 else NULL
+    cdef const double* op = &off[0] if off.shape[0] > 0 else NULL
     cdef const real* dat = &data[0] if data.shape[0] > 0 else NULL
     cdef const index* ind = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const double* wp = &w[0] if w.shape[0] > 0 else NULL
@@ -226,7 +239,7 @@ def binary_csr(const real[::1] data, const index[::1] indices, const index[::1] 
         return
     with nogil:
         for k in range(k0, k1):
-            _binary_block_csr(dat, ind, &indptr[0], p, &y[0], &sw[0], wp, b,
+            _binary_block_csr(dat, ind, &indptr[0], p, &y[0], &sw[0], wp, b, op,
                               bounds[k], bounds[k + 1], mode, &out[k, 0], dp)
 
 
@@ -524,8 +537,8 @@ def multinomial_hessp_dense(const double[:, ::1] X, const double[::1] sw, const 
 
 
 cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const double* sw,
-                             const double* w, double b, Py_ssize_t a, Py_ssize_t e, double* H,
-                             double* A, double* hb) noexcept nogil:
+                             const double* w, double b, const double* off, Py_ssize_t a,
+                             Py_ssize_t e, double* H, double* A, double* hb) noexcept nogil:
     """Rows ``a..e-1`` into ``H = X~^T diag(s h (1 - h)) X~`` (q x q, C order).
 
     ``X~ = [X, 1]`` when ``q = p + 1``. Per chunk the rows scaled by
@@ -551,7 +564,8 @@ cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const
     c = a
     while c < e:
         n = <int> (rows if c + rows < e else e - c)
-        _chunk_terms(X + c * p, p, n, w, b, y + c, sw + c, z, loss, res, wt)
+        _chunk_terms(X + c * p, p, n, w, b, off + c if off != NULL else NULL, y + c, sw + c,
+                     z, loss, res, wt)
         for i in range(n):
             dsum += wt[i]
         if p > 0:
@@ -573,7 +587,7 @@ cdef void _binary_hess_range(const real* X, int p, int q, const double* y, const
 def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::1] sw,
                       const double[::1] w, double b, const int64_t[::1] starts,
                       const int64_t[::1] ends, Py_ssize_t r0, Py_ssize_t r1, bint fit_intercept,
-                      double[:, ::1] out):
+                      double[:, ::1] out, const double[::1] off):
     """Hessian partials of the row ranges ``r0..r1-1`` (``starts[r]..ends[r]-1``):
     ``out[r] = H.ravel()`` (q*q, ``q = p + fit_intercept``), upper triangle filled."""
     cdef int p = <int> X.shape[1]
@@ -583,6 +597,7 @@ def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::
     cdef double* hb
     cdef const double* wp = &w[0] if w.shape[0] > 0 else NULL
     cdef const real* Xp = &X[0, 0] if X.shape[0] > 0 else NULL
+    cdef const double* op = &off[0] if off.shape[0] > 0 else NULL
     A = <double*> malloc((CHUNK * p + p + 1) * sizeof(double))
     if A == NULL:
         raise MemoryError()
@@ -590,7 +605,7 @@ def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::
     try:
         with nogil:
             for r in range(r0, r1):
-                _binary_hess_range(Xp, p, q, &y[0], &sw[0], wp, b, starts[r], ends[r],
+                _binary_hess_range(Xp, p, q, &y[0], &sw[0], wp, b, op, starts[r], ends[r],
                                    &out[r, 0], A, hb)
     finally:
         free(A)

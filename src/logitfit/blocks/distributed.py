@@ -57,11 +57,13 @@ def make_block(
     sw: np.ndarray | None,
     classes: np.ndarray,
     dtype: Any,
+    offset: np.ndarray | None = None,
 ) -> Block:
-    """Build partition ``index``'s Block on a worker: float X, class indices y, float64 weights.
+    """Build partition ``index``'s Block on a worker: float X, class indices y, float64 weights
+    and offsets (None without).
 
     Raises ValueError naming the partition and its row on a non-finite value,
-    a label outside ``classes`` or a negative weight.
+    a label outside ``classes``, a negative weight or a bad offset.
     """
     X = _aligned_copy(np.asarray(X), dtype)
     if X.ndim != 2:
@@ -85,7 +87,14 @@ def make_block(
             raise ValueError(f"partition {index}: sample_weight has a negative or non-finite value")
     if not (len(sw) == len(y_idx) == X.shape[0]):
         raise ValueError(f"partition {index}: X has {X.shape[0]} rows, y {len(y_idx)}, sample_weight {len(sw)}")
-    return Block(index, X, y_idx, sw)
+    if offset is not None:
+        from logitfit.data.offsets import check_offset
+
+        try:
+            offset = check_offset(offset, X.shape[0], len(classes))
+        except ValueError as err:
+            raise ValueError(f"partition {index}: {err} (row within the partition)") from None
+    return Block(index, X, y_idx, sw, offset)
 
 
 def scale_block(block: Block, class_multiplier: np.ndarray) -> Block:

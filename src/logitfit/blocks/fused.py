@@ -41,6 +41,9 @@ def fused_rows(blocks: Any) -> FusedRows | None:
     """
     if not AVAILABLE:
         return None
+    offset = getattr(blocks, "offset", None)
+    if offset is not None and np.ndim(offset) != 1:
+        return None  # multinomial offsets (n, K): the numpy kernels
     X = getattr(blocks, "X", None)
     bounds = getattr(blocks, "bounds", None)
     if X is None or bounds is None or blocks.dtype not in (np.float32, np.float64):
@@ -57,8 +60,9 @@ class FusedRows:
     """Value, gradient, Hessian state and Hessian-vector products, one pass over X each.
 
     Binary model: coefficients ``w`` of shape (p,) and a float intercept; dense
-    (float32/float64, C order) or CSR X. Multinomial model: ``W`` of shape
-    (p, K) and intercepts (K,); dense float64 C-ordered X
+    (float32/float64, C order) or CSR X; the rows' offsets (``blocks.offset``, one
+    per row) enter ``z`` when the blocks carry them. Multinomial model: ``W`` of shape
+    (p, K) and intercepts (K,); dense float64 C-ordered X without offsets
     (:attr:`supports_multinomial`). The shape of the coefficients says which.
 
     Parameters
@@ -79,8 +83,11 @@ class FusedRows:
         else:
             self._X = (X,)
         self.n_features = blocks.n_features
-        self.supports_multinomial = not self.sparse and blocks.dtype == np.float64
+        offset = getattr(blocks, "offset", None)
+        self.supports_multinomial = not self.sparse and blocks.dtype == np.float64 and offset is None
         self.sw = np.ascontiguousarray(blocks.sw, dtype=np.float64)
+        # the kernels read a length-0 array as "no offsets"
+        self.offset = _EMPTY if offset is None else np.ascontiguousarray(offset, dtype=np.float64)
         self.bounds = np.array([a for a, _ in blocks.bounds] + [blocks.n_samples], dtype=np.int64)
         self.n_blocks = len(blocks.bounds)
         self._labels: dict[type, np.ndarray] = {}
@@ -115,7 +122,7 @@ class FusedRows:
             y, b = self._y(np.float64), float(b)
 
             def call(k0, k1, out):
-                kernel(*self._X, y, self.sw, w, b, self.bounds, k0, k1, mode, out, state)
+                kernel(*self._X, y, self.sw, w, b, self.bounds, k0, k1, mode, out, state, self.offset)
 
         return self._run(call, width)
 
@@ -171,7 +178,8 @@ class FusedRows:
         y = self._y(np.float64)
 
         def call(r0, r1):
-            _fused.binary_dense_hess(*self._X, y, self.sw, w, float(b), starts, ends, r0, r1, fit_intercept, out)
+            _fused.binary_dense_hess(*self._X, y, self.sw, w, float(b), starts, ends, r0, r1, fit_intercept, out,
+                                     self.offset)
 
         self.blocks.run_ranges(call, len(ranges))
         return out.sum(axis=0).reshape(q, q)

@@ -71,6 +71,9 @@ class InMemoryBlocks:
         Size of the thread pool (default: the CPUs available).
     rows_per_block : int, optional
         Override the cache-sized default (tests use it to hit every remainder).
+    offset : ndarray, shape (n_samples,) or (n_samples, K), optional
+        Known terms added to the linear predictor (``Block.offset``), float64;
+        None (the default) for a fit without them.
     """
 
     def __init__(
@@ -81,7 +84,10 @@ class InMemoryBlocks:
         *,
         n_threads: int | None = None,
         rows_per_block: int | None = None,
+        offset: np.ndarray | None = None,
     ) -> None:
+        self.offset = offset
+        self.has_offset = offset is not None
         self.is_sparse = issparse(X)
         if self.is_sparse and X.format != "csr":
             X = X.tocsr()
@@ -117,11 +123,14 @@ class InMemoryBlocks:
     def block(self, i: int) -> Block:
         a, b = self.bounds[i]
         Xb = _csr_row_view(self.X, a, b) if self.is_sparse else self.X[a:b]
-        return Block(i, Xb, self.y[a:b], self.sw[a:b])
+        return Block(i, Xb, self.y[a:b], self.sw[a:b], self._offset(slice(a, b)))
+
+    def _offset(self, rows: Any) -> np.ndarray | None:
+        return None if self.offset is None else self.offset[rows]
 
     def rows(self, idx: np.ndarray) -> Block:
         """An arbitrary set of rows as one block (mini-batches for SGD)."""
-        return Block(-1, self.X[idx], self.y[idx], self.sw[idx])
+        return Block(-1, self.X[idx], self.y[idx], self.sw[idx], self._offset(idx))
 
     def _map(self, fn, reduce=list, indices: Sequence[int] | None = None):
         """``reduce`` over ``fn(i)`` for every block (or ``indices``), consumed in order as they finish.
@@ -159,7 +168,7 @@ class InMemoryBlocks:
                 Xb = _csr_row_view(self.X, a, b)
             else:
                 Xb = self.X[a:b]
-            return kernel(Block(i, Xb, self.y[a:b], self.sw[a:b]), *args)
+            return kernel(Block(i, Xb, self.y[a:b], self.sw[a:b], self._offset(slice(a, b))), *args)
 
         return self._map(run, sum_tuples, range(len(runs)))
 

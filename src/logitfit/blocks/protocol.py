@@ -16,6 +16,8 @@ Contract (every implementation):
   e.g. the Hessian weights ``h(1-h)`` at the current coefficients.
 * ``n_samples``, ``n_features``, ``dtype``, ``sw_sum`` (sum of sample weights),
   ``is_sparse``.
+* Offsets: a source whose blocks carry ``Block.offset`` says so with
+  ``has_offset = True`` (:func:`has_offset`; absent means False).
 
 Optional capabilities, which the objective looks up (``getattr``/``hasattr``)
 and does without: :class:`CountedBlocks` (a known number of blocks, for the
@@ -35,12 +37,18 @@ if TYPE_CHECKING:
 
 
 class Block(NamedTuple):
-    """One block of rows: its position, design rows, class indices, sample weights."""
+    """One block of rows: its position, design rows, class indices, sample weights, offsets.
+
+    ``offset`` is a known term added to the linear predictor, ``z = X w + b + offset``
+    (shape (rows,) for the binary model, (rows, K) for the multinomial one); None when
+    the fit has none, so the kernels without offsets run exactly as before.
+    """
 
     index: int
     X: Any  # ndarray or scipy.sparse matrix, shape (rows, n_features)
     y: np.ndarray  # class indices (float 0/1 for binary, int for multinomial)
     sw: np.ndarray  # sample weights, shape (rows,)
+    offset: np.ndarray | None = None  # float64 offsets, shape (rows,) or (rows, K), or None
 
 
 BlockKernel = Callable[..., tuple]
@@ -105,6 +113,11 @@ class InMemoryRows(CountedBlocks, Protocol):
     def map_reduce_some(self, kernel: BlockKernel, indices: Sequence[int], *args: Any) -> tuple:
         """``map_reduce`` over the blocks ``indices`` only."""
         ...
+
+
+def has_offset(blocks: Any) -> bool:
+    """Whether the blocks of ``blocks`` carry offsets (``Block.offset`` is not None)."""
+    return bool(getattr(blocks, "has_offset", False))
 
 
 def sum_tuples(parts: Sequence[tuple]) -> tuple:

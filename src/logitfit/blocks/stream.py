@@ -94,6 +94,7 @@ class StreamSpec:
     weight : sample-weight column name or None.
     target_type : pyarrow type of the label column (every file must agree).
     csv_delimiter : field separator for CSV files.
+    offset : offset column name (``z = X w + b + offset``) or None.
     """
 
     paths: tuple[str, ...]
@@ -103,11 +104,13 @@ class StreamSpec:
     weight: str | None
     target_type: Any
     csv_delimiter: str = ","
+    offset: str | None = None
 
     @property
     def columns(self) -> list[str]:
         cols = [*self.features, self.target]
-        return cols + [self.weight] if self.weight else cols
+        cols = cols + [self.weight] if self.weight else cols
+        return cols + [self.offset] if self.offset else cols
 
 
 def rows_for_budget(n_features: int, n_params: int, memory_limit: int, itemsize: int = 8) -> int:
@@ -237,6 +240,8 @@ def _csv_batches(path: str, spec: StreamSpec, rows: int) -> Iterator[tuple[str, 
     types[spec.target] = spec.target_type
     if spec.weight:
         types[spec.weight] = pa.float64()
+    if spec.offset:
+        types[spec.offset] = pa.float64()
     block_size = int(min(1 << 30, max(1 << 16, rows * _csv_bytes_per_row(path))))
     try:
         reader = pc.open_csv(
@@ -345,7 +350,16 @@ class _Converter:
             sw = np.ones(n)
         if self.class_multiplier is not None:
             sw = sw * self.class_multiplier[idx]
-        return Block(index, X, y, sw)
+        offset = None
+        if spec.offset:
+            offset = np.asarray(_numeric(path, unit, spec.offset, batch.column(spec.offset)), dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(offset))
+            if bad.size:
+                raise StreamError(path, unit, f"missing or non-finite value in offset column "
+                                  f"{spec.offset!r} at row {before + int(bad[0]) + 1} of the file; an "
+                                  "offset must be a finite number on every row",
+                                  row=before + int(bad[0]) + 1, column=spec.offset)
+        return Block(index, X, y, sw, offset)
 
 
 class _Deferred:
@@ -402,6 +416,8 @@ class StreamBlocks:
         verbose: int = 0,
     ) -> None:
         self.spec = spec
+        self.has_offset = spec.offset is not None
+        self.offset_name = spec.offset
         self.classes = classes
         self.n_samples = int(n_samples)
         self.n_features = len(spec.features)

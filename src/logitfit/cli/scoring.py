@@ -78,6 +78,43 @@ def _batches_X(m: Any, data: str, *, fmt: str | None, extra: list[str],
         raise DataError(data, "the file has no data rows")
 
 
+def _offset_columns(m: Any, offset_col: str | None) -> tuple[list[str], dict[str, Any]]:
+    """The extra column ``--offset COLUMN`` reads, and its type (float64)."""
+    if offset_col is None:
+        return [], {}
+    import pyarrow as pa
+
+    if m.encoder.kind == "libsvm":
+        raise CLIError("--offset does not apply to LIBSVM data (no named columns)")
+    return [offset_col], {offset_col: pa.float64()}
+
+
+def offset_values(table: Any, col: str, path: str, row_offset: int = 0) -> np.ndarray:
+    """The offsets in column ``col`` of a table: numbers, complete and finite (errors name the row)."""
+    if col not in table.schema.names:
+        raise DataError(path, "missing column (--offset names it)", column=col)
+    try:
+        return _numeric_encoder([col]).transform(table, path=path, row_offset=row_offset)[:, 0]
+    except DataError as err:  # the encoder speaks of features: this one is the offset
+        what = str(err).split(": ", 1)[-1].replace("a feature column", "the offset column")
+        raise DataError(path, what, row=err.row, column=col) from None
+
+
+def _batch_offset(m: Any, batch: Any, offset_col: str | None, data: str, rows: int) -> np.ndarray | None:
+    """The offsets of a batch: ``--offset COLUMN``, else the formula's ``offset(...)`` term; an
+    error naming the model's offset when it needs one and none is given."""
+    enc = m.encoder
+    if offset_col is not None:
+        return offset_values(batch, offset_col, data, rows)
+    if getattr(enc, "offset_name", None) is not None:
+        return enc.offset(batch, path=data, row_offset=rows)
+    if m.offset is not None:
+        model_file = (m.source or {}).get("path", "the model")
+        raise CLIError(f"{model_file} was fitted with an offset ({m.offset}): give its values "
+                       "with --offset COLUMN")
+    return None
+
+
 def _writer(path: str, schema: Any, fmt: str) -> Any:
     import pyarrow as pa
 
@@ -107,8 +144,10 @@ def _output_format(path: str) -> str:
 
 def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: float | None,
                  keep: list[str], fmt: str | None, batch_rows: int = 65_536,
-                 interval: float | None = None) -> int:
+                 interval: float | None = None, offset_col: str | None = None) -> int:
     """Stream ``data`` through the model into ``output``; returns the number of rows.
+
+    ``offset_col``: the column of the rows' offsets (needed by a model fitted with one).
 
     ``interval``: also write ``<proba column>_se``, ``_lower`` and ``_upper`` of each
     probability (of the positive class for two classes), from the stored covariance
@@ -137,14 +176,17 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
     if detect_format(data, fmt) in ("csv", "tsv"):
         # pass-through columns keep their text: no type guessing per streamed block
         keep_types = {k: pa.string() for k in keep if k not in m.encoder.input_columns}
+    off_cols, off_types = _offset_columns(m, offset_col)
+    keep_types = {**keep_types, **off_types}
 
     def run(sink: str) -> int:
         writer = None
         n = 0
         try:
-            for X, batch, _ in _batches_X(m, data, fmt=fmt, extra=keep, extra_types=keep_types,
-                                          batch_rows=batch_rows):
-                P = m.predict_proba(X)
+            for X, batch, before in _batches_X(m, data, fmt=fmt, extra=keep + off_cols,
+                                               extra_types=keep_types, batch_rows=batch_rows):
+                off = _batch_offset(m, batch, offset_col, data, before)
+                P = m.predict_proba(X, off)
                 arrays, cols = [], []
                 for k in keep:
                     arrays.append(batch.column(k))
@@ -157,7 +199,7 @@ def predict_file(m: Any, data: str, output: str, *, proba: bool, threshold: floa
                         arrays.append(from_numpy(P[:, j]))
                         cols.append(name)
                 if uncertainty is not None:
-                    arrays, cols = _with_intervals(uncertainty, X, interval, names, arrays, cols)
+                    arrays, cols = _with_intervals(uncertainty, X, interval, names, arrays, cols, off)
                 out = pa.record_batch(arrays, names=cols)
                 if writer is None:
                     writer = _writer(sink, out.schema, out_fmt)
@@ -190,12 +232,12 @@ def _interval_source(m: Any, level: float | None) -> Any:
 
 
 def _with_intervals(inf: Any, X: Any, level: float, names: list[str], arrays: list,
-                    cols: list) -> tuple[list, list]:
+                    cols: list, offset: np.ndarray | None = None) -> tuple[list, list]:
     from logitfit._numerics import issparse
     from logitfit.inference.prediction import prediction_intervals
 
     D = X.toarray() if issparse(X) else np.asarray(X, dtype=np.float64)
-    r = prediction_intervals(inf, D, level)
+    r = prediction_intervals(inf, D, level, offset=offset)
     binary = r["proba"].ndim == 1
     for j, name in enumerate(names[1:] if binary else names):
         for stat in ("se", "lower", "upper"):
@@ -216,8 +258,9 @@ class Scored:
 
 
 def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
-               keep_X: bool = False) -> Scored:
-    """Stream ``data`` and collect true labels and predicted probabilities."""
+               keep_X: bool = False, offset_col: str | None = None) -> Scored:
+    """Stream ``data`` and collect true labels and predicted probabilities (with the rows'
+    offsets from ``offset_col`` when the model needs them)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -233,6 +276,8 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
         extra, extra_types = [target], {target: ttype}
     else:
         extra, extra_types = [], {}
+    off_cols, off_types = _offset_columns(m, offset_col)
+    extra, extra_types = extra + off_cols, {**extra_types, **off_types}
     ys, ps, xs = [], [], []
     for X, batch, rows in _batches_X(m, data, fmt=fmt, extra=extra, extra_types=extra_types):
         if enc.kind == "libsvm":
@@ -247,7 +292,7 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
             y = np.asarray(col.to_pylist(), dtype=classes.dtype if classes.dtype.kind != "U"
                            else str)
         ys.append(y)
-        ps.append(m.predict_proba(X))
+        ps.append(m.predict_proba(X, _batch_offset(m, batch, offset_col, data, rows)))
         if keep_X and m.n_features == 2 and sum(len(x) for x in xs) < BOUNDARY_SAMPLE:
             xs.append(np.asarray(X.todense() if hasattr(X, "todense") else X))
     y = np.concatenate(ys)

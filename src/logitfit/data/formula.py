@@ -15,6 +15,10 @@ predicts from raw tables. It is one of the two implementations of
   the model's ``fit_intercept``; the design matrix never holds a column of ones.
 * A missing value, a level not seen in training, or a non-finite design value
   is a :class:`~logitfit.exceptions.DataError` naming the row and column.
+* ``offset(expr)`` (``y ~ x + offset(log(n))``) is a known term of the linear
+  predictor, not a design column: formulaic never sees it; :meth:`FormulaEncoder.offset`
+  computes it from a table through the restricted reader
+  (:func:`~logitfit.data.formula_reader.evaluate_offset`).
 * ``to_dict`` / ``from_dict`` store and rebuild the encoder as plain data
   (:mod:`logitfit.data.formula_file`); a stored formula passes the restricted
   reader (:mod:`logitfit.data.formula_reader`) before formulaic sees it.
@@ -37,7 +41,13 @@ from logitfit.data.formula_file import (
     synthetic_frame,
     variable_types,
 )
-from logitfit.data.formula_reader import FormulaRefused, check_formula
+from logitfit.data.formula_reader import (
+    FormulaRefused,
+    check_formula,
+    check_offset_expression,
+    evaluate_offset,
+    split_offset,
+)
 from logitfit.data.validation import as_arrow, check_no_missing, level_codes
 from logitfit.exceptions import DataError
 
@@ -74,14 +84,21 @@ class FormulaEncoder:
         import formulaic
 
         frame = data if hasattr(data, "iloc") else as_arrow(data).to_pandas()
-        mm = _quiet(lambda: formulaic.model_matrix(rhs, frame, na_action="raise"))
+        try:
+            design_rhs, self.offset_expr = split_offset(rhs)
+            offset_vars = set() if self.offset_expr is None else \
+                check_offset_expression(self.offset_expr, frozenset(map(str, frame.columns)))
+        except FormulaRefused as err:
+            raise ValueError(str(err)) from None
+        self._offset_vars = offset_vars
+        mm = _quiet(lambda: formulaic.model_matrix(design_rhs, frame, na_action="raise"))
         self.rhs = rhs
         self.target = target
         self.spec = mm.model_spec
         names = list(mm.columns)
         self.has_intercept = "Intercept" in names
         self.feature_names = [n for n in names if n != "Intercept"]
-        used = sorted(v for v in self.spec.required_variables if v in frame.columns)
+        used = sorted(v for v in set(self.spec.required_variables) | offset_vars if v in frame.columns)
         types = variable_types(frame, used)
         self.variables: dict[str, dict[str, Any]] = {}
         for var in used:
@@ -122,6 +139,43 @@ class FormulaEncoder:
     @property
     def n_features(self) -> int:
         return len(self.feature_names)
+
+    @property
+    def offset_name(self) -> str | None:
+        """The formula's offset term, ``"offset(log(n))"``, or None without one."""
+        return None if self.offset_expr is None else f"offset({self.offset_expr})"
+
+    def offset(self, data: Any, *, path: str = "<data>", row_offset: int = 0) -> np.ndarray | None:
+        """The offset term's values on a table, float64 of shape (n,); None without one.
+
+        A missing or non-numeric column, or a non-finite value (``log(0)``), is a
+        :class:`DataError` naming the row and the term.
+        """
+        if self.offset_expr is None:
+            return None
+        if not (hasattr(data, "schema") or hasattr(data, "columns")):
+            raise ValueError(f"this model's formula has {self.offset_name}: predict from a table "
+                             f"with the columns {sorted(self._offset_vars)}")
+        arrow = as_arrow(data, sorted(self._offset_vars))
+        name = self.offset_name
+
+        def column(var: str) -> np.ndarray:
+            if var not in arrow.schema.names:
+                raise DataError(path, f"missing column (the formula's {name} uses it)", column=var)
+            col = arrow.column(var)
+            check_no_missing(col, path, var, row_offset, f"a column {name} uses")
+            try:
+                return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)
+            except (TypeError, ValueError):
+                raise DataError(path, f"{name} needs numbers here", column=var) from None
+
+        out = np.broadcast_to(np.asarray(evaluate_offset(self.offset_expr, column), dtype=np.float64),
+                              (arrow.num_rows,))
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            raise DataError(path, f"the offset term gives {float(out[bad[0]])!r} here; an offset must be a "
+                            "finite number", row=row_offset + int(bad[0]) + 1, column=name)
+        return np.ascontiguousarray(out)
 
     @property
     def input_columns(self) -> list[str]:
@@ -255,7 +309,7 @@ class FormulaEncoder:
         if list(enc.feature_names) != names or bool(enc.has_intercept) != d.get("has_intercept"):
             raise ValueError(f"the formula {rhs!r} rebuilds the columns {enc.feature_names}, "
                              f"the file lists {names}")
-        if sorted(enc.spec.required_variables) != sorted(variables):
+        if sorted(set(enc.spec.required_variables) | enc._offset_vars) != sorted(variables):
             raise ValueError("encoding.variables do not match the formula's variables")
         enc.variables = {k: {"type": v["type"], "levels": v["levels"]} for k, v in variables.items()}
         return enc

@@ -13,7 +13,11 @@ accepts exactly:
   element-wise numpy functions ``np.log`` ... in :data:`NUMPY_FUNCTIONS`),
   whose arguments are declared variables, numeric or string literals, lists
   of literals, arithmetic (``+ - * / ** // %``, unary minus) of those, and
-  nested calls of the same transforms.
+  nested calls of the same transforms;
+* one ``offset(expr)`` term (a known term of the linear predictor), whose
+  expression may hold only variables, numbers, arithmetic and the numpy
+  functions (:func:`check_offset_expression`); it is evaluated by this module
+  (:func:`evaluate_offset`), never by formulaic.
 
 Anything else (attribute access other than ``np.<function>``, any other name,
 subscripts, lambdas, comprehensions, sets, dicts, f-strings, keyword names
@@ -26,8 +30,11 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["FormulaRefused", "NUMPY_FUNCTIONS", "TRANSFORMS", "check_formula", "split_strata"]
+__all__ = ["FormulaRefused", "NUMPY_FUNCTIONS", "TRANSFORMS", "check_formula",
+           "check_offset_expression", "evaluate_offset", "split_offset", "split_strata"]
 
 #: Transforms a stored formula may call (formulaic's stateful transforms and ``C``/``I``).
 TRANSFORMS = frozenset({"C", "I", "center", "scale", "standardize", "poly"})
@@ -193,6 +200,9 @@ class _Reader:
                 raise FormulaRefused(f"the number {text} cannot stand as a term (only 0 or 1)")
         elif kind in ("name", "bq"):
             self.variable(text.strip("`") if kind == "bq" else text)
+        elif kind == "call" and _OFFSET_CALL.match(text):  # offset(expr): its own grammar
+            expr = text[text.index("(") + 1:text.rindex(")")]
+            self.used |= check_offset_expression(expr, self.variables)
         elif kind == "call":
             _CallChecker(self).check(text)
         else:
@@ -279,3 +289,163 @@ class _CallChecker:
             return
         raise FormulaRefused(f"the formula term {text[:80]!r} holds "
                              f"{ast.unparse(node)[:60]!r}, which is not allowed there")
+
+
+# --------------------------------------------------------------------------
+# offset(...) terms: a known term of the linear predictor, read and computed
+# here without formulaic (its expression is evaluated by this module alone).
+# --------------------------------------------------------------------------
+
+_OFFSET_CALL = re.compile(r"\boffset\s*\(")
+
+
+def split_offset(rhs: str) -> tuple[str, str | None]:
+    """``(rhs without its offset term, the offset's expression or None)``.
+
+    ``"x + offset(log(n))"`` gives ``("x", "log(n)")``. The term must be added on its own
+    (``+ offset(...)`` at the top level, once); the expression must pass
+    :func:`check_offset_expression`. A right-hand side left empty becomes ``"1"``.
+
+    Examples
+    --------
+    >>> from logitfit.data.formula_reader import split_offset
+    >>> split_offset("age + C(group) + offset(np.log(exposure))")
+    ('age + C(group)', 'np.log(exposure)')
+    >>> split_offset("age")
+    ('age', None)
+    """
+    masked = re.sub(r"`[^`]*`", lambda m: "_" * len(m.group(0)), rhs)  # names in backquotes
+    found = [m for m in _OFFSET_CALL.finditer(masked) if _depth(masked, m.start()) == 0]
+    if not found:
+        return rhs, None
+    if len(found) > 1:
+        raise FormulaRefused("the formula has more than one offset(...) term; add the offsets "
+                             "inside one: offset(a + b)")
+    start = found[0].start()
+    open_paren = masked.index("(", start)
+    end = _closing_paren(rhs, open_paren)
+    expr = rhs[open_paren + 1:end].strip()
+    before, after = rhs[:start].rstrip(), rhs[end + 1:].lstrip()
+    if before and not before.endswith("+") or after and not after.startswith("+"):
+        raise FormulaRefused("an offset must be added as a term of its own, as in "
+                             "'y ~ x + offset(log(n))'")
+    if not expr:
+        raise FormulaRefused("offset() needs an expression, as in offset(log(n))")
+    rest = (before[:-1].rstrip() + " " + after).strip() if before else after[1:].strip()
+    return (rest or "1"), expr
+
+
+def _depth(text: str, pos: int) -> int:
+    """Parenthesis depth of ``text`` at ``pos``."""
+    return text[:pos].count("(") - text[:pos].count(")")
+
+
+def _offset_tree(expr: str) -> tuple[ast.AST, dict[str, str]]:
+    """The parsed expression and its backquoted names (``_lf_bq_k`` -> name)."""
+    quoted: dict[str, str] = {}
+
+    def placeholder(m: re.Match) -> str:
+        key = f"_lf_bq_{len(quoted)}"
+        quoted[key] = m.group(0)[1:-1]
+        return key
+
+    if len(expr) > MAX_LENGTH:
+        raise FormulaRefused(f"the offset expression is {len(expr)} characters long (at most {MAX_LENGTH})")
+    try:
+        tree = ast.parse(re.sub(r"`[^`]*`", placeholder, expr), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise FormulaRefused(f"offset({expr[:80]}) is not a valid expression") from None
+    return tree.body, quoted
+
+
+def _offset_function(node: ast.Call) -> str | None:
+    """The numpy function an offset expression calls (``log(x)`` or ``np.log(x)``), else None."""
+    f = node.func
+    if isinstance(f, ast.Name) and f.id in NUMPY_FUNCTIONS:
+        return f.id
+    if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+            and f.value.id in ("np", "numpy") and f.attr in NUMPY_FUNCTIONS):
+        return f.attr
+    return None
+
+
+def check_offset_expression(expr: str, variables: set[str] | frozenset[str]) -> set[str]:
+    """Check the expression inside ``offset(...)``; return the variables it reads.
+
+    Accepted: variable names (bare or in backquotes, each one of ``variables``), numbers,
+    arithmetic ``+ - * / **`` and unary minus, and one-argument calls of the element-wise
+    numpy functions (:data:`NUMPY_FUNCTIONS`, bare as ``log(n)`` or as ``np.log(n)``).
+    Anything else is a :class:`FormulaRefused` naming it.
+
+    Examples
+    --------
+    >>> from logitfit.data.formula_reader import check_offset_expression
+    >>> sorted(check_offset_expression("log(n) - np.log(2)", {"n"}))
+    ['n']
+    """
+    tree, quoted = _offset_tree(expr)
+    used: set[str] = set()
+
+    def visit(node: ast.AST, depth: int = 0) -> None:
+        if depth > 50:
+            raise FormulaRefused(f"offset({expr[:80]}) nests too deeply")
+        if isinstance(node, ast.Name):
+            name = quoted.get(node.id, node.id)
+            if name not in variables:
+                raise FormulaRefused(f"offset({expr[:80]}) reads {name!r}, which is not one of "
+                                     "the data's (or the model's declared) variables")
+            used.add(name)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+                and not isinstance(node.value, bool):
+            return
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult,
+                                                                  ast.Div, ast.Pow)):
+            visit(node.left, depth + 1)
+            visit(node.right, depth + 1)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            visit(node.operand, depth + 1)
+        elif isinstance(node, ast.Call) and _offset_function(node) is not None \
+                and len(node.args) == 1 and not node.keywords:
+            visit(node.args[0], depth + 1)
+        else:
+            raise FormulaRefused(f"offset({expr[:80]}) holds {ast.unparse(node)[:60]!r}; an offset "
+                                 "may use variables, numbers, + - * / ** and np.<function>(...) "
+                                 f"of {', '.join(sorted(NUMPY_FUNCTIONS))}")
+
+    visit(tree)
+    return used
+
+
+def evaluate_offset(expr: str, column: Callable[[str], Any]) -> Any:
+    """The value of a checked offset expression; ``column(name)`` gives a variable's values.
+
+    Only the nodes :func:`check_offset_expression` accepts are evaluated (no ``eval``):
+    names through ``column``, numbers, arithmetic and the listed numpy functions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit.data.formula_reader import evaluate_offset
+    >>> evaluate_offset("log(n) + 1", {"n": np.array([1.0, np.e])}.__getitem__)
+    array([1., 2.])
+    """
+    import numpy as np
+
+    tree, quoted = _offset_tree(expr)
+    operators = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+                 ast.Div: np.divide, ast.Pow: np.power}
+
+    def value(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            return column(quoted.get(node.id, node.id))
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.BinOp):
+            return operators[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.UnaryOp):
+            v = value(node.operand)
+            return np.negative(v) if isinstance(node.op, ast.USub) else v
+        return getattr(np, _offset_function(node))(value(node.args[0]))
+
+    with np.errstate(all="ignore"):  # log(0) and the like: the caller names the bad row
+        return value(tree)

@@ -30,11 +30,12 @@ __all__ = ["LogisticRegressionCV", "SCORINGS"]
 SCORINGS = ("deviance", "auc", "accuracy")
 
 
-def _scores(X, y, sw, path, scoring: str) -> np.ndarray:
-    """Held-out score for every alpha of ``path``: mean deviance (lower is better), AUC or accuracy."""
+def _scores(X, y, sw, path, scoring: str, offset=None) -> np.ndarray:
+    """Held-out score for every alpha of ``path``: mean deviance (lower is better), AUC or accuracy
+    (the held-out rows' offsets in their linear predictors)."""
     out = np.empty(path.alphas.size)
     for a in range(path.alphas.size):
-        Z = path.model(a).decision_function(X)
+        Z = path.model(a).decision_function(X, offset)
         logp = log_proba_from_scores(Z)
         if scoring == "deviance":
             out[a] = -2.0 * np.sum(sw * logp[np.arange(len(y)), y]) / np.sum(sw)
@@ -122,10 +123,13 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegressionCV:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None) -> LogisticRegressionCV:
+        """Cross-validate the path on ``(X, y)``; ``offset`` (one per row) follows its rows into
+        every fold's fit and held-out scores, and the final model needs it to predict."""
         from sklearn.model_selection import StratifiedKFold
 
         from logitfit.data.encoding import encode_for_fit, set_encoder
+        from logitfit.data.offsets import check_offset
         from logitfit.data.validation import validate_fit
 
         if self.scoring not in SCORINGS:
@@ -136,12 +140,14 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         d = validate_fit(self, X, y, sample_weight)
         set_encoder(self, encoder)
         K = len(d.classes)
+        off = None if offset is None else check_offset(offset, d.y.shape[0], K)
+        self.offset_ = None if off is None else "offset"
         spec = PathSpec(
             self.l1_ratio, self.fit_intercept, self.penalty_factor, self.grouped,
             self.lower_bounds, self.upper_bounds, self.tol, self.max_iter,
         )
         n_jobs = self.n_jobs or default_threads()
-        blocks = InMemoryBlocks(d.X, d.y, d.sample_weight, n_threads=n_jobs)
+        blocks = InMemoryBlocks(d.X, d.y, d.sample_weight, n_threads=n_jobs, offset=off)
         if self.alphas is None:
             alphas = alpha_grid(blocks, K, spec, self.n_alphas, self.alpha_min_ratio)
         else:
@@ -151,9 +157,11 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
 
         def run(split):
             train, test = split
-            fold_blocks = InMemoryBlocks(d.X[train], d.y[train], d.sample_weight[train], n_threads=1)
+            fold_blocks = InMemoryBlocks(d.X[train], d.y[train], d.sample_weight[train], n_threads=1,
+                                         offset=None if off is None else off[train])
             r = fit_path(fold_blocks, K, alphas, spec)
-            s = _scores(d.X[test], yi[test], d.sample_weight[test], r, self.scoring)
+            s = _scores(d.X[test], yi[test], d.sample_weight[test], r, self.scoring,
+                        None if off is None else off[test])
             return s, r.n_nonzero
 
         # Parallelism is across folds: BLAS inside each fold runs on one
@@ -186,7 +194,8 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
     def _model(self) -> FittedModel:
         """The selected fit as the fitted model that predicts."""
         return FittedModel(self.coef_, self.intercept_, self.classes_,
-                           params={"fit_intercept": bool(self.fit_intercept)})
+                           params={"fit_intercept": bool(self.fit_intercept)},
+                           offset=getattr(self, "offset_", None))
 
     def _design(self, X: Any) -> Any:
         from logitfit.data.encoding import encode_for_predict
@@ -196,14 +205,20 @@ class LogisticRegressionCV(ClassifierMixin, BaseEstimator):
         design = encode_for_predict(self, X)
         return validate_predict(self, X) if design is None else design
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Linear predictor ``X w + b`` at the selected alpha: (n,) for two classes, else (n, K)."""
-        return self._model().decision_function(self._design(X))
+    def decision_function(self, X: Any, offset: Any = None) -> np.ndarray:
+        """Linear predictor ``X w + b (+ offset)`` at the selected alpha: (n,) for two classes, else (n, K)."""
+        return self._model().decision_function(self._design(X), offset)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, offset: Any = None) -> np.ndarray:
         """Class probabilities at the selected alpha, columns in ``classes_`` order."""
-        return self._model().predict_proba(self._design(X))
+        return self._model().predict_proba(self._design(X), offset)
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, offset: Any = None) -> np.ndarray:
         """Most probable class (two classes: ``p_1 > 0.5``) at the selected alpha."""
-        return self._model().predict(self._design(X))
+        return self._model().predict(self._design(X), offset=offset)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None) -> float:
+        """Accuracy of :meth:`predict` on ``(X, y)`` (weighted by ``sample_weight``)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, offset), sample_weight=sample_weight))

@@ -123,6 +123,7 @@ def to_blocks(
     dtype: Any = None,
     class_weight: dict | str | None = None,
     verbose: int = 0,
+    offset: Any = None,
 ) -> tuple[DaskBlocks, np.ndarray, np.ndarray | None]:
     """Persist (X, y, weights) on the workers as one Block per row partition.
 
@@ -137,6 +138,9 @@ def to_blocks(
     dtype : float32 or float64, optional (float32 X stays float32)
     class_weight : "balanced", dict or None
     verbose : int
+    offset : like y (or (n, K) for K >= 3 classes), optional
+        Known terms added to the linear predictor; they follow their rows into
+        the partitions (``Block.offset``).
 
     Returns
     -------
@@ -180,6 +184,12 @@ def to_blocks(
         if sw.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but sample_weight has {sw.shape[0]}")
         sw = sw.rechunk((rows,))
+    off = None
+    if offset is not None:
+        off, _ = _as_array(offset, "offset")
+        if off.shape[0] != X.shape[0]:
+            raise ValueError(f"offset has {off.shape[0]} rows but X has {X.shape[0]}; give one offset per row")
+        off = off.rechunk((rows,) + ((-1,) if off.ndim == 2 else ()))
     classes = np.unique(np.asarray(client.compute(da.unique(y)).result()))
     if classes.dtype == object:
         classes = classes.astype(str)
@@ -187,8 +197,10 @@ def to_blocks(
     xs = X.to_delayed().ravel()
     ys = y.to_delayed().ravel()
     ss = sw.to_delayed().ravel() if sw is not None else [None] * len(xs)
+    os_ = off.to_delayed().ravel() if off is not None else [None] * len(xs)
     build = dask.delayed(make_block, pure=True)
-    parts = [build(i, x, t, s, classes, dtype) for i, (x, t, s) in enumerate(zip(xs, ys, ss, strict=True))]
+    parts = [build(i, x, t, s, classes, dtype, o)
+             for i, (x, t, s, o) in enumerate(zip(xs, ys, ss, os_, strict=True))]
     futures = client.compute(parts)
     blocks = DaskBlocks(
         client, futures, n_samples=X.shape[0], n_features=X.shape[1], dtype=dtype, sw_sum=0.0, verbose=0
@@ -201,6 +213,7 @@ def to_blocks(
     if not counts.sum() > 0:
         raise ValueError("sample_weight is zero for every row: nothing to fit")
     blocks.sw_sum = float(counts.sum())
+    blocks.has_offset = off is not None
     blocks.passes.clear()
     blocks.verbose = verbose
     return blocks, classes, names
@@ -210,7 +223,8 @@ def _class_counts(block, n_classes: int) -> tuple:
     return (np.bincount(block.y.astype(np.intp), weights=block.sw, minlength=n_classes),)
 
 
-def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> tuple[DaskBlocks, np.ndarray]:
+def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None,
+               offset: Any = None) -> tuple[DaskBlocks, np.ndarray]:
     """The estimator's hook: ``LogisticRegression.fit(dask X, dask y)`` -> (blocks, classes).
 
     Examples
@@ -240,7 +254,7 @@ def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> tup
         X, y, sample_weight,
         dtype=getattr(estimator, "dtype", None),
         class_weight=getattr(estimator, "class_weight", None),
-        verbose=getattr(estimator, "verbose", 0),
+        verbose=getattr(estimator, "verbose", 0), offset=offset,
     )
     estimator.n_features_in_ = blocks.n_features
     if names is not None:
@@ -255,21 +269,29 @@ def fit_blocks(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> tup
 # --------------------------------------------------------------------------
 
 
-def _chunk_predict(chunk: np.ndarray, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, method: str):
+def _chunk_predict(chunk: np.ndarray, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, method: str,
+                   n_offset: int = 0):
+    """One partition's predictions; its last ``n_offset`` columns hold the rows' offsets."""
     model = FittedModel(coef, intercept, classes)
+    offset = None
+    if n_offset:
+        offset = chunk[:, -n_offset:] if n_offset > 1 else chunk[:, -1]
+        chunk = chunk[:, :-n_offset]
     if method == "predict":
-        return model.predict(chunk)
+        return model.predict(chunk, offset=offset)
     if method == "predict_proba":
-        return model.predict_proba(chunk)
-    Z = model.decision_function(chunk)
+        return model.predict_proba(chunk, offset)
+    Z = model.decision_function(chunk, offset)
     return Z if method == "decision_function" else log_proba_from_scores(Z)
 
 
-def predict_lazy(estimator: Any, X: Any, method: str = "predict") -> Any:
+def predict_lazy(estimator: Any, X: Any, method: str = "predict", offset: Any = None) -> Any:
     """``estimator.<method>(X)`` for a Dask array / DataFrame, as a lazy Dask array.
 
     ``method`` is "predict", "predict_proba", "predict_log_proba" or
-    "decision_function". Nothing is computed until the result is.
+    "decision_function". Nothing is computed until the result is. ``offset`` (a
+    Dask or numpy array, one per row; needed when the model was fitted with one)
+    travels with its rows as extra columns of X's partitions.
 
     Examples
     --------
@@ -301,11 +323,26 @@ def predict_lazy(estimator: Any, X: Any, method: str = "predict") -> Any:
     arr = X.to_dask_array() if hasattr(X, "to_dask_array") else X
     if arr.ndim != 2 or arr.shape[1] != estimator.n_features_in_:
         raise ValueError(f"X has shape {arr.shape}; the model expects {estimator.n_features_in_} features")
-    arr = arr.rechunk({1: -1})
     coef = np.asarray(estimator.coef_)
     intercept = np.asarray(estimator.intercept_)
     classes = np.asarray(estimator.classes_)
-    args = (coef, intercept, classes, method)
+    n_offset = 0
+    if offset is None and getattr(estimator, "offset_", None) is not None:
+        from logitfit.data.offsets import missing_offset_error
+
+        raise missing_offset_error(estimator.offset_)
+    if offset is not None:
+        import dask.array as da
+
+        off, _ = _as_array(offset, "offset")
+        off = off.reshape(-1, 1) if off.ndim == 1 else off
+        if off.shape[0] != arr.shape[0]:
+            raise ValueError(f"offset has {off.shape[0]} rows but X has {arr.shape[0]}; give one offset per row")
+        n_offset = off.shape[1]
+        arr = da.concatenate([arr.astype(np.float64), off.astype(np.float64).rechunk((arr.chunks[0], -1))],
+                             axis=1)
+    arr = arr.rechunk({1: -1})
+    args = (coef, intercept, classes, method, n_offset)
     binary = coef.shape[0] == 1
     if method == "predict" or (method == "decision_function" and binary):
         dt = classes.dtype if method == "predict" else np.float64

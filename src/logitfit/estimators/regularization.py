@@ -74,6 +74,8 @@ class PathResult:
     n_iter, kkt_violation : ndarray (n_alphas,), per fit
     l1_ratio : float
     classes : ndarray or None
+    offset : str or None, the offsets' name when the rows carried offsets (the models
+        of the path then predict with ``offset=``)
     """
 
     alphas: np.ndarray
@@ -87,6 +89,7 @@ class PathResult:
     kkt_violation: np.ndarray
     l1_ratio: float
     classes: np.ndarray | None = None
+    offset: str | None = None
 
     def model(self, i: int = -1, feature_names: list[str] | None = None) -> FittedModel:
         """The fit at ``alphas[i]`` as a :class:`~logitfit.model.fitted.FittedModel` (predicts)."""
@@ -94,7 +97,7 @@ class PathResult:
         classes = self.classes if self.classes is not None else np.arange(max(K, 2))
         return FittedModel(self.coef[i], self.intercept[i], classes, feature_names=feature_names,
                            params={"penalty": "elasticnet", "alpha": float(self.alphas[i]),
-                                   "l1_ratio": self.l1_ratio})
+                                   "l1_ratio": self.l1_ratio}, offset=self.offset)
 
 
 def _penalty(objective: LogisticObjective, spec: PathSpec, l1: float) -> L1Penalty:
@@ -205,6 +208,7 @@ def fit_path(
         kkt_violation=kkt,
         l1_ratio=spec.l1_ratio,
         classes=classes,
+        offset=("offset" if getattr(blocks, "has_offset", False) else None),
     )
 
 
@@ -225,6 +229,7 @@ def regularization_path(
     tol: float = 1e-7,
     max_iter: int | None = None,
     n_threads: int | None = None,
+    offset: Any = None,
 ) -> PathResult:
     """L1 / elastic-net logistic regression over a grid of alphas, warm started.
 
@@ -239,6 +244,8 @@ def regularization_path(
         as in :class:`logitfit.LogisticRegression`
     tol : float, KKT tolerance of each fit
     max_iter : int, proximal Newton iterations per fit
+    offset : array of n numbers ((n, K) for K >= 3 classes), optional, known terms of the
+        linear predictor (:mod:`logitfit.data.offsets`); the null model and alpha_max include them
 
     Returns
     -------
@@ -262,8 +269,11 @@ def regularization_path(
 
     if not (0.0 <= l1_ratio <= 1.0):
         raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
+    from logitfit.data.offsets import check_offset
+
     design = validate_fit(LogisticRegression(), X, y, sample_weight)
-    blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=n_threads)
+    off = None if offset is None else check_offset(offset, design.y.shape[0], len(design.classes))
+    blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=n_threads, offset=off)
     spec = PathSpec(l1_ratio, fit_intercept, penalty_factor, grouped, lower_bounds, upper_bounds, tol, max_iter)
     K = len(design.classes)
     if alphas is None:

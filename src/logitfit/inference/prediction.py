@@ -1,8 +1,9 @@
 """Predicted probabilities with their uncertainty (delta method), as R's ``predict(se.fit=TRUE)``.
 
-Binary model, ``x~ = [x, 1]``, parameters ``theta`` with covariance ``V``::
+Binary model, ``x~ = [x, 1]``, parameters ``theta`` with covariance ``V``, offset ``o``
+(0 without one)::
 
-    eta = x~^T theta,   se(eta) = sqrt(x~^T V x~),   p = sigmoid(eta),   se(p) = p (1 - p) se(eta)
+    eta = x~^T theta + o,   se(eta) = sqrt(x~^T V x~),   p = sigmoid(eta),   se(p) = p (1 - p) se(eta)
     interval: sigmoid(eta -+ z_{1-a/2} se(eta))        (inside [0, 1] by construction)
 
 Multinomial model (parameters ``theta_m = B_m - B_ref`` against the reference
@@ -38,7 +39,8 @@ def _row_quadratic(Xt: np.ndarray, V: np.ndarray) -> np.ndarray:
 
 
 def prediction_intervals(inference: Any, X: Any, level: float = 0.95,
-                         cov_type: str = "nonrobust", groups: Any = None) -> dict[str, np.ndarray]:
+                         cov_type: str = "nonrobust", groups: Any = None,
+                         offset: Any = None) -> dict[str, np.ndarray]:
     """Probabilities, their standard errors and intervals for the design rows ``X``.
 
     Parameters
@@ -51,6 +53,9 @@ def prediction_intervals(inference: Any, X: Any, level: float = 0.95,
         Coverage of the intervals, in (0, 1).
     cov_type, groups
         As :meth:`~logitfit.inference.results.Inference.cov_params`.
+    offset : array of n numbers ((n, K) for K classes), optional
+        Known terms of the rows' linear predictors (required when the model was
+        fitted with an offset); a constant, so ``se(eta)`` does not change.
 
     Returns
     -------
@@ -76,8 +81,10 @@ def prediction_intervals(inference: Any, X: Any, level: float = 0.95,
     V = np.asarray(inference.cov_params(cov_type, groups), dtype=np.float64)
     Xt = _augmented(X, inference.obj.fit_intercept)
     q = Xt.shape[1]
+    # the offset enters eta as a constant: ``model.add_offset`` checks it (and its absence)
+    add_offset = inference.model.add_offset
     if not inference.obj.multinomial:
-        eta = Xt @ inference.params
+        eta = add_offset(Xt @ inference.params, offset)
         se_eta = np.sqrt(np.clip(_row_quadratic(Xt, V), 0.0, None))
         p = sigmoid(eta)
         return {"proba": p, "se": p * (1.0 - p) * se_eta, "lower": sigmoid(eta - z * se_eta),
@@ -87,6 +94,7 @@ def prediction_intervals(inference: Any, X: Any, level: float = 0.95,
     theta = inference.params.reshape(len(others), q)
     eta = np.zeros((Xt.shape[0], K))
     eta[:, others] = Xt @ theta.T
+    eta = add_offset(eta, offset)
     eta -= eta.max(axis=1, keepdims=True)
     P = np.exp(eta)
     P /= P.sum(axis=1, keepdims=True)

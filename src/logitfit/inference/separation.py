@@ -26,6 +26,10 @@ box ``[-1, 1]`` and the tolerance mean the same for every column.
 After a binary fit, :func:`score_certificate` first tries the converged score
 equation as a proof that no separation exists (Stiemke's lemma); the LPs run
 only when it fails.
+
+Offsets (``z = X w + b + offset``) do not change whether the estimate exists (a
+finite shift of every row's predictor), so the LPs read X and y only; the checks
+after a fit (fitted margins, the score certificate) use the offsets the fit used.
 """
 
 from __future__ import annotations
@@ -235,7 +239,10 @@ def classified_with_margin(Z: np.ndarray, y: np.ndarray, sw: np.ndarray) -> bool
 
 def _score_sums(block: Any, w: np.ndarray, b: float, fit_intercept: bool) -> tuple:
     """One block's ``X~^T Lam X~`` (upper triangle), score ``X~^T s (y - p)`` and rounded rows."""
-    resid = block.y - sigmoid(matvec(block.X, w) + b)
+    z = matvec(block.X, w) + b
+    if block.offset is not None:  # the fitted probabilities include the rows' offsets
+        z += block.offset
+    resid = block.y - sigmoid(z)
     lam = block.sw * np.abs(resid)
     score = rmatvec(block.X, block.sw * resid)
     if fit_intercept:
@@ -292,7 +299,7 @@ def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) ->
     X = getattr(blocks, "X", None)
     if X is None:
         return None  # streamed or Dask rows: no second pass for this check
-    Z = model.decision_function(X)
+    Z = model.decision_function(X, getattr(blocks, "offset", None))
     separates = classified_with_margin(Z, blocks.y, blocks.sw)
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:

@@ -245,6 +245,10 @@ class ScanDataset:
                 "use 'newton' (up to a few thousand features) or 'lbfgs'"
             )
         classes = self.classes
+        if self.spec.offset is not None and len(classes) > 2:
+            raise ValueError(f"an offset column ({self.spec.offset!r}) gives one number per row, which "
+                             f"cancels in the softmax of {len(classes)} classes: offsets of a "
+                             "multinomial model take an (n, K) array in memory")
         K = 1 if len(classes) == 2 else len(classes)
         n_params = (self.n_features + int(getattr(estimator, "fit_intercept", True))) * K
         blocks = self.blocks(
@@ -271,6 +275,7 @@ def scan(
     features: Sequence[str] | None = None,
     *,
     weight: str | None = None,
+    offset: str | None = None,
     memory_limit: int | str = DEFAULT_MEMORY_LIMIT,
     format: str | None = None,  # noqa: A002 - the word users know
     delimiter: str = ",",
@@ -291,6 +296,10 @@ def scan(
         ``target`` and ``weight``.
     weight : str, optional
         A column of non-negative sample weights.
+    offset : str, optional
+        A column of offsets, known terms added to the linear predictor
+        (``z = X w + b + offset``; binary models). The fitted model records it and
+        needs it to predict.
     memory_limit : int or str, default 1 GiB
         Budget for the fit's working memory; the rows per block follow from it
         (:func:`logitfit.blocks.stream.rows_for_budget`).
@@ -331,14 +340,19 @@ def scan(
                         "holds class labels (integers, booleans or strings)", column=target)
     if weight is not None and weight not in first.names:
         raise ValueError(f"{paths[0]}: no weight column {weight!r}; columns are {first.names}")
+    if offset is not None and offset not in first.names:
+        raise ValueError(f"{paths[0]}: no offset column {offset!r}; columns are {first.names}")
     if features is None:
-        features = [n for n in first.names if n not in (target, weight) and _numeric_or_unknown(first, n, fmt)]
+        features = [n for n in first.names
+                    if n not in (target, weight, offset) and _numeric_or_unknown(first, n, fmt)]
+    elif offset is not None and offset in features:
+        raise ValueError(f"the offset column {offset!r} cannot also be a feature")
     features = tuple(features)
     if not features:
         raise ValueError(f"{paths[0]}: no numeric feature columns besides {target!r}")
     for path in paths:
         schema = first if path == paths[0] else file_schema(path, fmt, delimiter)
-        missing = [c for c in (*features, target, weight) if c is not None and c not in schema.names]
+        missing = [c for c in (*features, target, weight, offset) if c is not None and c not in schema.names]
         if missing:
             raise StreamError(path, "schema", f"columns {missing} are missing (present in {paths[0]})")
         bad = [f"{c!r} ({schema.field(c).type})" for c in features if not _numeric_or_unknown(schema, c, fmt)]
@@ -353,7 +367,7 @@ def scan(
                 )
     spec = StreamSpec(
         paths=tuple(paths), fmt=fmt, features=features, target=target, weight=weight,
-        target_type=first.field(target).type, csv_delimiter=delimiter,
+        target_type=first.field(target).type, csv_delimiter=delimiter, offset=offset,
     )
     return ScanDataset(spec, limit, max_classes)
 

@@ -3,6 +3,9 @@
 Each kernel sees one :class:`~logitfit.blocks.protocol.Block` and returns
 partial sums (loss, gradient, Hessian, Hessian-vector product) that the
 blocks add. ``w`` holds the coefficients, ``b`` the intercept (0 without one).
+A block's offsets (``Block.offset``, None when the fit has none) enter the linear
+predictor ``z = X w + b + offset`` in :func:`binary_z` only; Hessian-vector
+products (:func:`binary_hessp`) take the direction ``X v + vb``, which has none.
 """
 
 from __future__ import annotations
@@ -21,9 +24,12 @@ __all__ = [
 
 
 def binary_z(block: Block, w: np.ndarray, b: float) -> np.ndarray:
+    """``z = X w + b (+ offset)`` of the block's rows, float64."""
     z = matvec(block.X, w)
     if b:
         z += b
+    if block.offset is not None:
+        z += block.offset
     return z
 
 
@@ -108,7 +114,10 @@ def binary_hess_state(block: Block, w, b):
 
 
 def binary_hessp(block: Block, vw, vb, d):
-    u = d * binary_z(block, vw, vb)
+    u = matvec(block.X, vw)
+    if vb:
+        u += vb
+    u *= d
     return rmatvec(block.X, u), u.sum()
 
 

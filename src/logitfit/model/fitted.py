@@ -83,6 +83,10 @@ class FittedModel:
     names_from_fit : bool, whether ``feature_names`` were the column names given to fit
     grouped : GroupedRecord, optional
         The constants of a fit to grouped binomial data (:mod:`logitfit.model.weighting`).
+    offset : str, optional
+        Set when the model was fitted with an offset (``z = X W^T + b + offset``): what
+        the offset was (a column name, a formula's ``offset(...)`` term or ``"offset"``).
+        Predictions then need one (``offset=``); see :mod:`logitfit.data.offsets`.
 
     Raises
     ------
@@ -120,6 +124,7 @@ class FittedModel:
         metadata: dict[str, Any] | None = None,
         names_from_fit: bool = False,
         grouped: Any = None,
+        offset: str | None = None,
     ) -> None:
         self.classes = np.asarray(classes)
         if self.classes.ndim != 1 or len(self.classes) < 2:
@@ -154,6 +159,9 @@ class FittedModel:
         self.formula = formula
         self.metadata = dict(metadata or {})
         self.grouped = grouped
+        if offset is not None and not (isinstance(offset, str) and offset):
+            raise FieldError("offset", "must name the offset (a non-empty string) or be null")
+        self.offset = offset
         #: Where a loaded model came from (path, format version, ...); None when fitted here.
         self.source: dict[str, Any] | None = None
 
@@ -162,7 +170,8 @@ class FittedModel:
         fields = dict(feature_names=self.feature_names, encoder=self.encoder,
                       covariance=self.covariance, fit=self.fit, params=self.params,
                       statistics=self.statistics, formula=self.formula, metadata=self.metadata,
-                      names_from_fit=self.names_from_fit, grouped=self.grouped)
+                      names_from_fit=self.names_from_fit, grouped=self.grouped,
+                      offset=self.offset)
         unknown = sorted(set(changes) - set(fields))
         if unknown:
             raise TypeError(f"FittedModel has no field {unknown[0]!r}")
@@ -221,25 +230,40 @@ class FittedModel:
             X = X.astype(np.float64)
         return X
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """``Z = X W^T + b`` in float64: shape (n,) for two classes, (n, K) otherwise."""
-        return linear_predictor(self.check_design(X), self.coef, self.intercept)
+    def decision_function(self, X: Any, offset: Any = None) -> np.ndarray:
+        """``Z = X W^T + b (+ offset)`` in float64: shape (n,) for two classes, (n, K) otherwise.
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+        A model fitted with an offset (:attr:`offset` set) needs one here.
+        """
+        Z = linear_predictor(self.check_design(X), self.coef, self.intercept)
+        return self.add_offset(Z, offset)
+
+    def add_offset(self, Z: np.ndarray, offset: Any) -> np.ndarray:
+        """``Z + offset`` (checked: one finite number per row, (n, K) for K >= 3 classes);
+        ``Z`` unchanged without one, which is an error for a model fitted with an offset."""
+        from logitfit.data.offsets import check_offset, missing_offset_error
+
+        if offset is None:
+            if self.offset is not None:
+                raise missing_offset_error(self.offset)
+            return Z
+        return Z + check_offset(offset, Z.shape[0], self.n_classes)
+
+    def predict_proba(self, X: Any, offset: Any = None) -> np.ndarray:
         """Class probabilities, shape (n, K)."""
-        return class_probabilities(self.decision_function(X))
+        return class_probabilities(self.decision_function(X, offset))
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
+    def predict_log_proba(self, X: Any, offset: Any = None) -> np.ndarray:
         """Log probabilities computed stably (no log of a rounded probability)."""
-        return log_proba_from_scores(self.decision_function(X))
+        return log_proba_from_scores(self.decision_function(X, offset))
 
     def labels(self, proba: np.ndarray, threshold: float = 0.5) -> np.ndarray:
         """Labels from probabilities: ``p_1 > threshold`` (two classes) or the most probable class."""
         return self.classes[label_indices(proba, threshold)]
 
-    def predict(self, X: Any, threshold: float = 0.5) -> np.ndarray:
+    def predict(self, X: Any, threshold: float = 0.5, offset: Any = None) -> np.ndarray:
         """Most probable class (two classes: ``p_1 > threshold``) for each row."""
-        return self.labels(self.predict_proba(X), threshold)
+        return self.labels(self.predict_proba(X, offset), threshold)
 
     def encode(self, data: Any, **kwargs: Any) -> Any:
         """The design matrix of ``data`` through the model's encoder (``data`` when it has none)."""

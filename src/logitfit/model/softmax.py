@@ -21,6 +21,15 @@ __all__ = [
 
 
 def multi_Z(block: Block, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Z = X W + b (+ offset)``, shape (rows, K); the offsets (rows, K) add class by class."""
+    Z = _multi_linear(block, W, b)
+    if block.offset is not None:
+        Z += block.offset
+    return Z
+
+
+def _multi_linear(block: Block, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``X W + b`` without the offsets (the direction of a Hessian-vector product)."""
     Z = np.asarray(block.X @ W.astype(block.X.dtype, copy=False), dtype=np.float64)
     Z += b
     return Z
@@ -132,7 +141,7 @@ def multi_hess_state(block: Block, W, b):
 
 
 def multi_hessp(block: Block, VW, vb, P):
-    T = P * multi_Z(block, VW, vb)
+    T = P * _multi_linear(block, VW, vb)
     U = block.sw[:, None] * (T - P * T.sum(axis=1, keepdims=True))
     G = np.asarray(block.X.T @ U.astype(block.X.dtype, copy=False), dtype=np.float64)
     return G, U.sum(axis=0)
