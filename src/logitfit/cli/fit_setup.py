@@ -37,6 +37,9 @@ class FitOptions:
     scheduler: str | None = None
     memory_limit: str | None = None
     max_classes: int = 1000
+    weight_type: str | None = None  # --weight-type: what --weight-col's weights mean
+    trials_col: str | None = None  # --trials COLUMN: grouped binomial rows, target = successes
+    offset_col: str | None = None  # --offset COLUMN: known terms of the linear predictor
 
 
 @dataclass
@@ -67,7 +70,8 @@ def fit_params(opts: FitOptions, callback: Any = None) -> dict[str, Any]:
     """The estimator parameters ``opts`` describe."""
     penalty = None if opts.penalty in (None, "none", "None") else opts.penalty
     return dict(penalty=penalty, alpha=opts.alpha, solver=opts.solver, tol=opts.tol,
-                max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback)
+                max_iter=opts.max_iter, class_weight=opts.class_weight, callback=callback,
+                weight_type=opts.weight_type)
 
 
 def recording_warnings(fit: Any) -> tuple[Any, float, list[str]]:

@@ -99,14 +99,15 @@ def _fit_stream(model: Any, opts: FitOptions, fmt: str) -> tuple:
 
     sfmt, delimiter = _SCAN_FORMATS[fmt]
     ds = scan(opts.data, target=opts.target, features=opts.features, weight=opts.weight_col,
-              max_classes=opts.max_classes,
+              max_classes=opts.max_classes, offset=opts.offset_col,
               memory_limit=opts.memory_limit or DEFAULT_MEMORY_LIMIT, format=sfmt,
               delimiter=delimiter)
     if opts.features is None:  # scan leaves text columns out: say so rather than drop them
         from logitfit.io.scan import file_schema
 
         names = file_schema(ds.paths[0], ds.format, delimiter).names
-        text = [c for c in names if c not in (opts.target, opts.weight_col, *ds.feature_names)]
+        text = [c for c in names
+                if c not in (opts.target, opts.weight_col, opts.offset_col, *ds.feature_names)]
         if text:
             raise DataError(opts.data, "the column holds text; a fit streamed from disk "
                             "(--memory-limit) takes numeric feature columns: leave it out "
@@ -136,18 +137,22 @@ def _fit_dask(model: Any, opts: FitOptions, fmt: str) -> tuple:
 
             ddf = dd.from_pandas(feather.read_table(opts.data).to_pandas(), npartitions=4)
         names = list(ddf.columns)
-        for col in [opts.target, opts.weight_col, *(opts.features or [])]:
+        for col in [opts.target, opts.weight_col, opts.offset_col, *(opts.features or [])]:
             if col is not None and col not in names:
                 raise DataError(opts.data, f"missing column; the file has: {', '.join(names[:20])}",
                                 column=col)
-        features = opts.features or [c for c in names if c not in (opts.target, opts.weight_col)]
+        features = opts.features or [c for c in names
+                                     if c not in (opts.target, opts.weight_col, opts.offset_col)]
         bad = [c for c in features if getattr(ddf.dtypes[c], "kind", "O") not in "biuf"]
         if bad:
             raise DataError(opts.data, "a fit with --scheduler takes numeric feature columns; "
                             "leave this one out (--features) or fit in memory", column=bad[0])
         sw = ddf[opts.weight_col] if opts.weight_col else None
+        off = ddf[opts.offset_col] if opts.offset_col else None
         _, seconds, msgs = recording_warnings(
-            lambda: model.fit(ddf[features], ddf[opts.target], sample_weight=sw))
+            lambda: model.fit(ddf[features], ddf[opts.target], sample_weight=sw, offset=off))
+        if off is not None:  # the model records the column its offsets came from
+            model.offset_ = opts.offset_col
         return _finish(model, features), int(len(ddf)), seconds, msgs
     finally:
         client.close()

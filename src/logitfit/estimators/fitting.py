@@ -232,7 +232,8 @@ def fit_model(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[
 
 def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list[str] | None = None,
                encoder: Any = None, trials: Any = None, columns: dict[str, str] | None = None,
-               path: str = "<input>", **params: Any) -> tuple[FittedModel, LogisticObjective]:
+               path: str = "<input>", offset: Any = None, offset_name: str = "offset",
+               **params: Any) -> tuple[FittedModel, LogisticObjective]:
     """Fit on a design matrix without scikit-learn; return the model and the objective it minimised.
 
     The objective keeps the training rows, for inference on the same fit
@@ -250,10 +251,14 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
         (:mod:`logitfit.data.grouped`); the classes are 0 and 1.
     columns, path : what errors in ``y``, ``trials`` and ``sample_weight`` name
         (``{"y": ..., "trials": ..., "sample_weight": ...}`` column names; the file)
+    offset : array of n finite numbers ((n, K) for K >= 3 classes), optional
+        Added to the linear predictor; ``offset_name`` (a column name) names it in
+        errors and in the model, whose predictions then need one.
     **params : ``LogisticRegression``'s constructor parameters
 
     Warnings (separation, non-convergence) are issued as ``warnings.warn``.
     """
+    from logitfit.data.offsets import check_offset
     from logitfit.data.validation import (
         apply_class_weight,
         check_finite,
@@ -272,6 +277,10 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
     if dtype is not None or X.dtype not in (np.float32, np.float64):
         X = X.astype(dtype or np.float64)
     check_finite(X, None if feature_names is None else np.asarray(feature_names, dtype=object))
+    if offset is not None:  # checked on the rows as given; grouped rows stack X twice
+        n_classes = 2 if trials is not None else len(np.unique(np.asarray(y)))
+        offset = check_offset(offset, X.shape[0], n_classes, name=offset_name)
+        offset = np.concatenate([offset, offset]) if trials is not None else offset
     grouped, sample_weight = _grouped_rows(X, y, trials, sample_weight, params.get("weight_type"),
                                            columns or {}, path)
     if grouped is not None:
@@ -281,7 +290,8 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
         raise ValueError(f"X has {X.shape[0]} rows but y has {y_idx.shape[0]} entries")
     sw = check_sample_weight(sample_weight, X.shape[0])
     sw = apply_class_weight(params.get("class_weight"), classes, y_idx, sw)
-    blocks = InMemoryBlocks(X, y_idx, sw, n_threads=params.get("n_threads"))
+    blocks = InMemoryBlocks(X, y_idx, sw, n_threads=params.get("n_threads"), offset=offset)
+    blocks.offset_name = offset_name
     solution = fit_blocks(blocks, classes, params)
     record = solution.record()
     found, separated = fit_warning(solution, params, feature_names)
@@ -291,7 +301,8 @@ def fit_design(X: Any, y: Any, *, sample_weight: Any = None, feature_names: list
         warnings.warn(found, stacklevel=2)
     fitted = FittedModel(solution.coef, solution.intercept, classes, feature_names=feature_names,
                          encoder=encoder, fit=record, params={**DEFAULTS, **params},
-                         names_from_fit=feature_names is not None, grouped=grouped)
+                         names_from_fit=feature_names is not None, grouped=grouped,
+                         offset=offset_name if offset is not None else None)
     return fitted, solution.objective
 
 
@@ -310,6 +321,38 @@ def _grouped_rows(X: Any, y: Any, trials: Any, sample_weight: Any, weight_type: 
     return (*expand_grouped(X, s, n, w), grouped_record(s, n, w, weight_type)), None
 
 
+def fit_offset(offset: Any, n_samples: int, n_classes: int, encoder: Any = None,
+               data: Any = None) -> tuple[np.ndarray | None, str | None]:
+    """(checked offsets, their name) of a fit, or (None, None) without any.
+
+    ``offset=`` wins; else a formula encoder's ``offset(...)`` term evaluated on the
+    table ``data`` (:meth:`~logitfit.data.formula.FormulaEncoder.offset`).
+    """
+    from logitfit.data.offsets import check_offset
+
+    name = "offset"
+    if offset is None and getattr(encoder, "offset_name", None) is not None and data is not None:
+        offset, name = encoder.offset(data), encoder.offset_name
+    if offset is None:
+        return None, None
+    return check_offset(offset, n_samples, n_classes, name=name), name
+
+
+def predict_offset(model: FittedModel, data: Any, offset: Any) -> Any:
+    """The offset of a prediction: ``offset=``, else the formula's ``offset(...)`` term of the table ``data``."""
+    enc = model.encoder
+    if offset is None and getattr(enc, "offset_name", None) is not None and hasattr(data, "columns"):
+        return enc.offset(data)
+    return offset
+
+
+def offset_name(blocks: Blocks) -> str | None:
+    """The name a model records for the offsets its training rows carried (None without)."""
+    from logitfit.blocks.protocol import has_offset
+
+    return (getattr(blocks, "offset_name", None) or "offset") if has_offset(blocks) else None
+
+
 def fitted_attributes(model: FittedModel) -> dict[str, Any]:
     """A fitted model under the estimator's attribute names (``coef_``, ``encoder_``, ...)."""
     fit = model.fit
@@ -320,6 +363,7 @@ def fitted_attributes(model: FittedModel) -> dict[str, Any]:
         "fit_statistics_": model.statistics, "formula_": model.formula,
         "feature_names_": model.feature_names or [f"x{j}" for j in range(model.n_features)],
         "metadata_": model.metadata, "model_file_": model.source, "grouped_": model.grouped,
+        "offset_": model.offset,
     }
     if model.names_from_fit:
         out["feature_names_in_"] = np.asarray(model.feature_names, dtype=object)

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from logitfit._numerics import class_probabilities
 from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.data.encoding import encode_for_fit, encode_for_predict, set_encoder
 from logitfit.data.validation import validate_fit, validate_predict
@@ -187,7 +188,8 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         """The smooth (ridge) strength held by the objective; L1 parts go to the solver."""
         return fitting.ridge_alpha(self.get_params(deep=False))
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, trials: Any = None) -> LogisticRegression:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, trials: Any = None,
+            offset: Any = None) -> LogisticRegression:
         """Fit the model to X (n_samples, n_features) and labels y (any type).
 
         X may also be a :func:`logitfit.scan` data set (streamed from files; no
@@ -196,29 +198,36 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
 
         ``trials``: grouped binomial data, ``y`` the successes of ``trials``
         (R's ``cbind(s, n - s)``); classes 0 and 1 (:mod:`logitfit.data.grouped`).
+        ``offset``: known terms added to the linear predictor, ``z = X w + b + offset``
+        (:mod:`logitfit.data.offsets`); predictions then need one too.
         """
         self._check_params()
         if trials is not None:
-            return self._fit_grouped(X, y, trials, sample_weight)
+            return self._fit_grouped(X, y, trials, sample_weight, offset)
         if self.weight_type == "frequency" and sample_weight is not None:
             from logitfit.data.grouped import check_frequency_weights
 
             sample_weight = check_frequency_weights(sample_weight, getattr(X, "shape", (None,))[0])
-        external = _external_blocks(self, X, y, sample_weight)
+        external = _external_blocks(self, X, y, sample_weight, offset)
         if external is not None:
             set_encoder(self, None)
             return self._fit_blocks(*external)
         X, encoder = encode_for_fit(X)
-        return self._fit_encoded(X, y, sample_weight, encoder)
+        return self._fit_encoded(X, y, sample_weight, encoder, offset)
 
-    def _fit_encoded(self, X: Any, y: Any, sample_weight: Any, encoder: Any) -> LogisticRegression:
-        """Fit a design matrix that ``encoder`` (None: no table encoding) made."""
+    def _fit_encoded(self, X: Any, y: Any, sample_weight: Any, encoder: Any, offset: Any = None,
+                     data: Any = None) -> LogisticRegression:
+        """Fit a design matrix that ``encoder`` (None: no table encoding) made from ``data``."""
         design = validate_fit(self, X, y, sample_weight, dtype=self.dtype)
         set_encoder(self, encoder)
-        blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads)
+        off, name = fitting.fit_offset(offset, design.y.shape[0], len(design.classes), encoder, data)
+        blocks = InMemoryBlocks(design.X, design.y, design.sample_weight, n_threads=self.n_threads,
+                                offset=off)
+        blocks.offset_name = name
         return self._fit_blocks(blocks, design.classes)
 
-    def _fit_grouped(self, X: Any, successes: Any, trials: Any, sample_weight: Any) -> LogisticRegression:
+    def _fit_grouped(self, X: Any, successes: Any, trials: Any, sample_weight: Any,
+                     offset: Any = None) -> LogisticRegression:
         """Fit grouped binomial rows as their success and failure rows (weights s and n - s)."""
         from logitfit.data.grouped import check_counts, check_weights, expand_grouped
         from logitfit.model.weighting import grouped_record
@@ -227,7 +236,8 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
         w = check_weights(sample_weight, n_rows, self.weight_type)
         s, n = check_counts(successes, trials, n_rows)
-        self._fit_encoded(*expand_grouped(X, s, n, w), encoder)
+        off = None if offset is None else np.tile(fitting.fit_offset(offset, n_rows, 2)[0], 2)
+        self._fit_encoded(*expand_grouped(X, s, n, w), encoder, off)
         self.grouped_ = grouped_record(s, n, w, self.weight_type)
         return self
 
@@ -241,6 +251,7 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
             self.__dict__.pop(stale, None)  # a loaded model's stored record describes the old fit
         self.classes_ = solution.classes
         self.coef_, self.intercept_ = solution.coef, solution.intercept
+        self.offset_ = fitting.offset_name(blocks)
         result = solution.result
         self.l1_penalty_ = solution.penalty
         self.n_iter_ = result.n_iter
@@ -264,40 +275,44 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
 
     def _model(self) -> FittedModel:
         """The fitted model that predicts (built from ``coef_``, ``intercept_``, ``classes_``)."""
-        return FittedModel(self.coef_, self.intercept_, self.classes_,
-                           params={"fit_intercept": bool(self.fit_intercept)})
+        return FittedModel(self.coef_, self.intercept_, self.classes_, encoder=getattr(self, "encoder_", None),
+                           params={"fit_intercept": bool(self.fit_intercept)},
+                           offset=getattr(self, "offset_", None))
 
-    def _decision(self, X: Any) -> np.ndarray:
-        return self._model().decision_function(X)
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Linear predictor: ``X w + b`` of shape (n,) for two classes, (n, K) otherwise."""
+    def decision_function(self, X: Any, offset: Any = None) -> np.ndarray:
+        """Linear predictor: ``X w + b (+ offset)`` of shape (n,) for two classes, (n, K) otherwise."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
-            return _dask_predict(self, X, "decision_function")
+            return _dask_predict(self, X, "decision_function", offset)
         check_is_fitted(self)
         design = encode_for_predict(self, X)  # a table through the fit's encoder
-        return self._decision(validate_predict(self, X) if design is None else design)
+        model = self._model()
+        return model.decision_function(validate_predict(self, X) if design is None else design,
+                                       fitting.predict_offset(model, X, offset))
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, offset: Any = None) -> np.ndarray:
         """Class probabilities, shape (n, n_classes), columns in ``classes_`` order."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
-            return _dask_predict(self, X, "predict_proba")
-        check_is_fitted(self)
-        design = encode_for_predict(self, X)
-        return self._model().predict_proba(validate_predict(self, X) if design is None else design)
+            return _dask_predict(self, X, "predict_proba", offset)
+        return class_probabilities(self.decision_function(X, offset))
 
-    def predict_log_proba(self, X: Any) -> np.ndarray:
+    def predict_log_proba(self, X: Any, offset: Any = None) -> np.ndarray:
         """Log class probabilities, computed stably (no log of a rounded probability)."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
-            return _dask_predict(self, X, "predict_log_proba")
-        return log_proba_from_scores(self.decision_function(X))
+            return _dask_predict(self, X, "predict_log_proba", offset)
+        return log_proba_from_scores(self.decision_function(X, offset))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, offset: Any = None) -> np.ndarray:
         """Most probable class label for each row (two classes: ``p_1 > 0.5``)."""
         if _is_dask(X):  # lazy: one task per partition (logitfit.estimators.distributed)
-            return _dask_predict(self, X, "predict")
+            return _dask_predict(self, X, "predict", offset)
         check_is_fitted(self)
-        return self._model().labels(self.predict_proba(X))
+        return self._model().labels(self.predict_proba(X, offset))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, offset: Any = None) -> float:
+        """Accuracy of :meth:`predict` on ``(X, y)`` (weighted by ``sample_weight``)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, offset), sample_weight=sample_weight))
 
     # ------------------------------------------------------------ model files
 
@@ -334,7 +349,8 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
                 list(encoder.feature_names) if encoder is not None else None),
             encoder=encoder, covariance=covariance, fit=record,
             params=self.get_params(deep=False), statistics=stats, formula=formula,
-            metadata=meta, names_from_fit=names is not None, grouped=getattr(self, "grouped_", None))
+            metadata=meta, names_from_fit=names is not None, grouped=getattr(self, "grouped_", None),
+            offset=getattr(self, "offset_", None))
 
     def _inference_record(self) -> tuple[np.ndarray | None, FitStatistics | None]:
         """(nonrobust covariance of theta, fit statistics), or (None, None) when unavailable."""
@@ -387,7 +403,7 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         encoder, X, y = FormulaEncoder.from_formula(formula, data)
         model = cls(fit_intercept=encoder.has_intercept, **params)
         model._check_params()
-        return model._fit_encoded(X, y, sample_weight, encoder)
+        return model._fit_encoded(X, y, sample_weight, encoder, data=data)
 
     # ------------------------------------------------------------ inference
 
@@ -422,13 +438,14 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         return Summary(self._inference(ref_class), cov_type, groups, alpha, gof=tests)
 
     def predict_interval(self, X: Any, level: float = 0.95, cov_type: str = "nonrobust",
-                         groups: Any = None) -> Any:
+                         groups: Any = None, offset: Any = None) -> Any:
         """Predicted probabilities with delta-method standard errors and intervals.
 
         The interval is computed on the link scale and mapped through the sigmoid, so it
         stays inside [0, 1] (R's ``predict(type="response", se.fit=TRUE)``); see
         :mod:`logitfit.inference.prediction`. ``cov_type``/``groups`` choose the
-        covariance as in :meth:`summary`.
+        covariance as in :meth:`summary`. ``offset``: the rows' offsets, needed when
+        the model was fitted with one (it adds to ``eta``; its standard error is unchanged).
 
         Returns
         -------
@@ -456,7 +473,8 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         design = encode_for_predict(self, X)
         D = validate_predict(self, X) if design is None else design
         D = D.toarray() if issparse(D) else np.asarray(D, dtype=np.float64)
-        out = prediction_intervals(self._inference(0), D, level, cov_type, groups)
+        out = prediction_intervals(self._inference(0), D, level, cov_type, groups,
+                                   offset=fitting.predict_offset(self._model(), X, offset))
         if not (hasattr(X, "iloc") and hasattr(X, "columns")):
             return out
         import pandas as pd
@@ -522,20 +540,24 @@ def _is_dask(X: Any) -> bool:
     return type(X).__module__.split(".")[0] == "dask"
 
 
-def _dask_predict(estimator: LogisticRegression, X: Any, method: str) -> Any:
+def _dask_predict(estimator: LogisticRegression, X: Any, method: str, offset: Any = None) -> Any:
     from logitfit.estimators.distributed import predict_lazy
 
     check_is_fitted(estimator)
-    return predict_lazy(estimator, X, method)
+    return predict_lazy(estimator, X, method, offset)
 
 
-def _external_blocks(estimator: LogisticRegression, X: Any, y: Any, sample_weight: Any) -> tuple | None:
+def _external_blocks(estimator: LogisticRegression, X: Any, y: Any, sample_weight: Any,
+                     offset: Any = None) -> tuple | None:
     """(blocks, classes) for rows that do not live in this process: a scanned file set or Dask."""
     hook = getattr(X, "_logitfit_blocks", None)
     if hook is not None:
+        if offset is not None:
+            raise ValueError("a scanned data set takes its offsets from a column: "
+                             "scan(..., offset='column'), not fit(offset=...)")
         return hook(estimator, y, sample_weight)
     if _is_dask(X):
         from logitfit.estimators.distributed import fit_blocks
 
-        return fit_blocks(estimator, X, y, sample_weight)
+        return fit_blocks(estimator, X, y, sample_weight, offset)
     return None

@@ -152,6 +152,10 @@ class Inference:
 
         def compute() -> float:
             K = self.obj.n_classes
+            if getattr(self.obj.blocks, "has_offset", False):  # fitted with the offsets, as R does
+                from logitfit.inference.null_model import null_loglik
+
+                return null_loglik(self.obj) + weights.log_binom(self)
             if not self.obj.fit_intercept:
                 return -self.S * np.log(K) if self.obj.multinomial else -self.S * np.log(2.0)
             (n_k,) = self.obj.blocks.map_reduce(_class_sums, K)

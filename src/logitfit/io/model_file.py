@@ -18,7 +18,8 @@ to be described:
   ``covariance`` (nonrobust, of ``theta``, see
   :meth:`FittedModel.contrasts`) and ``statistics`` (observations,
   log-likelihoods) when computed, so ``summary()`` works after loading; ``grouped``
-  for grouped binomial fits (:mod:`logitfit.io.model_extras`);
+  for grouped binomial fits (:mod:`logitfit.io.model_extras`); ``offset`` for fits
+  with an offset (:mod:`logitfit.io.model_offset`);
 * ``training`` metadata (data file, target, rows, held-out metrics);
 * ``signature`` (optional): HMAC-SHA256 with a secret key over the canonical
   JSON of every other field but ``checksum``;
@@ -49,6 +50,7 @@ import numpy as np
 from logitfit._version import __version__
 from logitfit.io.atomic import atomic_path, atomic_write
 from logitfit.io.model_extras import grouped_field, load_grouped, load_statistics, statistics_field
+from logitfit.io.model_offset import load_offset, offset_field
 from logitfit.model.fitted import FieldError, FitRecord, FittedModel
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SIGNATURE_ALGORITHM", "atomic_path",
@@ -230,7 +232,7 @@ def to_document(model: FittedModel, *, key: bytes | str | None = None,
         },
         "covariance": _matrix(model.covariance) if model.covariance is not None else None,
         "statistics": None if stats is None else statistics_field(stats),
-        "training": _jsonable(model.metadata), **grouped_field(model),
+        "training": _jsonable(model.metadata), **grouped_field(model), **offset_field(model),
     }
     if key is not None:
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "value": _signature(doc, key)}
@@ -470,7 +472,8 @@ def load_model(path: str | os.PathLike, *, verify: bool = True,
                                 doc, "formula", (str, type(None))),
                             metadata=c.get(doc, "training", (dict,)),
                             names_from_fit=features.get("names_from_fit") is True,
-                            statistics=load_statistics(c, stats), grouped=load_grouped(c, doc))
+                            statistics=load_statistics(c, stats), grouped=load_grouped(c, doc),
+                            offset=load_offset(c, doc))
         if cov is not None:  # sized against the model before a number is parsed
             model.covariance = model._check_covariance(
                 c.matrix(cov, "covariance", (model.n_params, model.n_params)))
