@@ -89,7 +89,7 @@ def test_recursion_matches_enumeration(n, m):
 
 def test_block_of_mixed_strata_is_the_weighted_sum_of_its_strata():
     rng = np.random.default_rng(3)
-    sizes, cases = [3, 5, 5, 6, 2, 5], [1, 2, 2, 4, 1, 3]
+    sizes, cases = [3, 5, 5, 6, 2, 5, 4, 9], [1, 2, 2, 4, 1, 3, 3, 1]  # plain, flipped, softmax
     X = rng.normal(size=(sum(sizes), 2))
     case = np.concatenate([np.arange(s) < c for s, c in zip(sizes, cases, strict=True)])
     w = rng.uniform(0.5, 2.0, size=len(sizes))
