@@ -26,10 +26,15 @@ STATE = "theta=0,0,0&optimizer=adam&lr=0.3&steps=300"
 WINDOW = "1180,1480"
 
 
-def main() -> None:
+def build() -> explain.ExplainPage:
+    """The page (tests/test_explain_page.py checks the committed file equals it)."""
     exams = load_exams()
-    page = explain.page(exams[["exam1", "exam2"]], exams["admitted"], target="admitted",
+    return explain.page(exams[["exam1", "exam2"]], exams["admitted"], target="admitted",
                         title="logitfit: explore J(θ) on the two-exam admissions data")
+
+
+def main() -> None:
+    page = build()
     html = page.save(OUT / "explain-page.html")
     print(f"{html}: {page.size} bytes ({page.size / 1024:.1f} KiB), {page.rows} rows, "
           f"optimum {page.optimum.round(6).tolist()}")

@@ -45,7 +45,7 @@ def _exams():
 
 def _rel(a, b, scale=None) -> float:
     a, b = np.asarray(a, float), np.asarray(b, float)
-    den = np.abs(b) if scale is None else np.maximum(np.abs(b), scale)
+    den = np.maximum(np.abs(b), np.finfo(float).tiny if scale is None else scale)  # 0 vs 0 is 0
     return float(np.max(np.abs(a - b) / den))
 
 
@@ -311,6 +311,48 @@ def test_hostile_column_name_stays_text(tmp_path):
         assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
     finally:
         browser.close()
+
+
+def test_one_feature_separated_data_page(tmp_path):
+    """One feature (the sigmoid over x instead of a boundary in the plane) and separated data
+    (no finite optimum): the page loads without errors and its math still equals the library's."""
+    exe = _chromium()
+    x = np.array([[0.5], [1.0], [1.5], [2.0], [3.0], [3.5], [4.0], [5.0]])
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    page = explain.page(x, y, names=["dose"], target="dead")
+    assert page.optimum is None
+    path = page.save(tmp_path / "one.html")
+    browser = Browser(exe, tmp_path / "profile")
+    try:
+        browser.call("Page.navigate", session=True, url=path.as_uri())
+        browser.wait_event("Page.loadEventFired")
+        browser.js("new Promise((ok) => requestAnimationFrame(() => ok(1)))")
+        assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+        assert browser.js("document.getElementById('gap').textContent") == "no finite optimum"
+        A = explain.with_intercept(x)
+        for th in ([0.0, 0.0], [-3.0, 1.2], [-40.0, 15.0]):
+            J, g = browser.js(f"(() => {{ const L = window.logitfit, t = {json.dumps(th)};"
+                              " return [L.math.cost(t, L.X, L.y), L.math.gradient(t, L.X, L.y)]; })()")
+            assert _rel(J, cost(th, A, y)) <= 1e-12 and _rel(g, gradient(th, A, y)) <= 1e-12
+        browser.js("window.logitfit.setTheta([-800, 1])")  # h rounds to 0: rows 1-3 undefined
+        browser.js("new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(1))))")
+        assert "undefined" in browser.js("document.querySelector('table.derivation').textContent")
+        with pytest.raises(ValueError, match="only the closed form"):  # as the library says
+            explain.derivation(A, y, [-800.0, 1.0], 0)
+        assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+    finally:
+        browser.close()
+
+
+def test_docs_page_is_current():
+    """docs/img/explain-page.html is what docs/make_explain_page.py makes with this code."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_explain_page", ROOT / "docs" / "make_explain_page.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    committed = (ROOT / "docs" / "img" / "explain-page.html").read_text(encoding="utf-8")
+    assert committed == mod.build().html, "run python docs/make_explain_page.py"
 
 
 # --------------------------------------------------------------------------

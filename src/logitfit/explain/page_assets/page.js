@@ -68,9 +68,11 @@
     const a2 = s.inv(H - PAD.b), b2 = s.inv(PAD.t);
     const [l, h] = s.vertical ? [Math.min(a2, b2), Math.max(a2, b2)] : [lo, hi];
     const step = Math.pow(10, Math.floor(Math.log10((h - l) / 4)));
+    if (!(h > l) || !(step > 0) || !Number.isFinite(h - l)) return [];
     const k = (h - l) / step > 20 ? 5 : (h - l) / step > 8 ? 2 : 1;
     const out = [];
-    for (let v = Math.ceil(l / (step * k)) * step * k; v <= h + 1e-12 * Math.abs(h); v += step * k) {
+    for (let v = Math.ceil(l / (step * k)) * step * k; v <= h + 1e-12 * Math.abs(h) && out.length < 30;
+      v += step * k) {
       out.push([v, s.log ? fmt(Math.pow(10, v), 2) : fmt(Math.abs(v) < step * 1e-6 ? 0 : v, 4)]);
     }
     return out;
