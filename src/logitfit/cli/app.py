@@ -116,6 +116,16 @@ def fit(
     max_iter: Annotated[int | None, typer.Option(help="Iteration limit.")] = None,
     class_weight: Annotated[str | None, typer.Option(help="'balanced' or none.")] = None,
     weight_col: Annotated[str | None, typer.Option(help="Column of row weights.")] = None,
+    weight_type: Annotated[str | None, typer.Option(
+        "--weight-type", help="What --weight-col's weights mean: frequency (a row counts w times; "
+        "whole numbers), analytic (variance 1/w; n = rows) or probability (survey weights: "
+        "sandwich standard errors). Default: n = sum of weights.")] = None,
+    trials: Annotated[str | None, typer.Option(
+        "--trials", metavar="COLUMN", help="Grouped binomial data: COLUMN holds each row's "
+        "trials and the target its successes (R's cbind(s, n - s)).")] = None,
+    offset: Annotated[str | None, typer.Option(
+        "--offset", metavar="COLUMN", help="Column of offsets: known terms added to the linear "
+        "predictor (z = X w + b + offset), e.g. a log exposure.")] = None,
     holdout: Annotated[float, typer.Option(help="Fraction of rows held out for metrics.",
                                            min=0.0, max=0.9)] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the holdout split.")] = 0,
@@ -149,7 +159,7 @@ def fit(
         categorical=_split(categorical) or [], penalty=penalty, alpha=alpha, solver=solver,
         tol=tol, max_iter=max_iter, class_weight=class_weight, weight_col=weight_col,
         holdout=holdout, seed=seed, fmt=fmt, scheduler=scheduler, memory_limit=memory_limit,
-        max_classes=max_classes,
+        max_classes=max_classes, weight_type=weight_type, trials_col=trials, offset_col=offset,
     )
     key = _key(sign_key_env, "--sign-key-env")
     progress = _Progress(enabled=not (quiet or as_json))
@@ -233,6 +243,9 @@ def predict(
         "--interval", metavar="LEVEL", help="Also write each probability's standard error and "
         "LEVEL interval (delta method, e.g. 0.95); needs the covariance the model file "
         "stores.")] = None,
+    offset: Annotated[str | None, typer.Option(
+        "--offset", metavar="COLUMN", help="Column of offsets (required for a model fitted "
+        "with --offset; a formula's offset(...) term is computed from the data).")] = None,
     verify_key_env: VerifyOpt = None,
 ) -> None:
     """Apply a model to a data file, streaming: memory stays flat however large DATA is.
@@ -245,7 +258,8 @@ def predict(
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     data = _input(data)
     _step(data, predict_file, m, data, output, proba=proba, threshold=threshold,
-          keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows, interval=interval)
+          keep=_split(keep) or [], fmt=fmt, batch_rows=batch_rows, interval=interval,
+          offset_col=offset)
 
 
 # --------------------------------------------------------------------------
@@ -262,6 +276,9 @@ def evaluate(
     threshold: Annotated[float, typer.Option(help="Decision threshold (two classes).")] = 0.5,
     bins: Annotated[int, typer.Option(help="Calibration bins.", min=2)] = 10,
     fmt: FormatOpt = None,
+    offset: Annotated[str | None, typer.Option(
+        "--offset", metavar="COLUMN", help="Column of offsets (required for a model fitted "
+        "with --offset).")] = None,
     verify_key_env: VerifyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -273,7 +290,7 @@ def evaluate(
 
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     data = _input(data)
-    scored = _step(data, score_file, m, data, target=target, fmt=fmt)
+    scored = _step(data, score_file, m, data, target=target, fmt=fmt, offset_col=offset)
     report = _step(data, evaluate_scores, m, scored, threshold=threshold, bins=bins)
     if as_json:
         print(json.dumps(report, indent=2))

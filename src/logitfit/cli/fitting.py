@@ -46,8 +46,10 @@ def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
         raise CLIError(f"--target {opts.target!r} differs from the formula's target {lhs!r}")
     opts.target = lhs
     names = table.schema.names
+    from logitfit.data.formula_reader import split_offset
+
     try:  # the plain variables (names inside transforms such as center(x) are not listed)
-        plain = formulaic.Formula(rhs).required_variables
+        plain = formulaic.Formula(split_offset(rhs)[0]).required_variables
     except Exception as err:  # noqa: BLE001 - formulaic's parser raises many types
         raise CLIError(f"--formula {opts.formula!r} cannot be parsed: {err}") from None
     for var in sorted({lhs, *plain}):
@@ -69,49 +71,88 @@ def _formula_design(table: Any, opts: FitOptions) -> tuple[Any, np.ndarray]:
 
 
 def _load_training_data(opts: FitOptions) -> tuple[Any, np.ndarray, np.ndarray | None, Any,
-                                                    str, list[str] | None]:
+                                                    str, list[str] | None, np.ndarray | None,
+                                                    np.ndarray | None]:
     from logitfit.data.columns import ColumnEncoder, target_values
     from logitfit.io.libsvm import read_libsvm
     from logitfit.io.tables import detect_format, read_table
 
     fmt = detect_format(opts.data, opts.fmt)
     if fmt == "libsvm":
-        if opts.weight_col or opts.features or opts.formula:
-            raise CLIError("--features, --formula and --weight-col do not apply to LIBSVM data")
+        if opts.weight_col or opts.features or opts.formula or opts.offset_col:
+            raise CLIError("--features, --formula, --weight-col and --offset do not apply to "
+                           "LIBSVM data")
         X, y, zero_based = read_libsvm(opts.data)
         y = y.astype(np.int64) if np.all(y == np.round(y)) else y
-        return X, y, None, ColumnEncoder.libsvm(X.shape[1], zero_based), fmt, None
+        if opts.trials_col:
+            raise CLIError("--trials does not apply to LIBSVM data")
+        return X, y, None, ColumnEncoder.libsvm(X.shape[1], zero_based), fmt, None, None, None
     table = read_table(opts.data, fmt=fmt)
     names = table.schema.names
     if opts.target is None and not opts.formula:
         raise CLIError(f"--target is required: name the target column (one of: "
                        f"{', '.join(names[:20])})")
-    for col in [opts.target, opts.weight_col, *(opts.features or []), *opts.categorical]:
+    for col in [opts.target, opts.weight_col, opts.offset_col, opts.trials_col,
+                *(opts.features or []), *opts.categorical]:
         if col is not None and col not in names:
             raise DataError(opts.data, f"missing column; the file has: {', '.join(names[:20])}"
                             f"{' ...' if len(names) > 20 else ''}", column=col)
     if opts.formula:
         encoder, X = _formula_design(table, opts)
     else:
-        feats = opts.features or [n for n in names if n not in (opts.target, opts.weight_col)]
+        feats = opts.features or [n for n in names if n not in (
+            opts.target, opts.weight_col, opts.offset_col, opts.trials_col)]
         if opts.target in feats:
             raise CLIError(f"the target {opts.target!r} is also listed as a feature")
+        if opts.offset_col is not None and opts.offset_col in feats:
+            raise CLIError(f"the offset column {opts.offset_col!r} is also listed as a feature")
         if not feats:
             raise CLIError("no feature columns: the file holds only the target")
         encoder = ColumnEncoder.fit(table, feats, path=opts.data, categorical=opts.categorical)
         X = encoder.transform(table, path=opts.data)
-    y = target_values(table, opts.target, path=opts.data, max_classes=opts.max_classes)
+    trials = None
+    if opts.trials_col is None:
+        y = target_values(table, opts.target, path=opts.data, max_classes=opts.max_classes)
+    else:
+        y, trials = grouped_columns(table, opts)
     sw = None
     if opts.weight_col is not None:
-        sw = weight_column(table, opts.weight_col, opts.data)
-    return X, y, sw, encoder, fmt, encoder.feature_names
+        sw = weight_column(table, opts.weight_col, opts.data, opts.weight_type)
+    return (X, y, sw, encoder, fmt, encoder.feature_names, offset_column(table, opts, encoder),
+            trials)
 
 
-def weight_column(table: Any, col: str, path: str) -> np.ndarray:
-    """Row weights from column ``col``: numeric, complete, finite (the encoder checks) and >= 0."""
+def grouped_columns(table: Any, opts: FitOptions) -> tuple[np.ndarray, np.ndarray]:
+    """``--trials``: (successes of the target column, trials), whole numbers with 0 <= s <= n and
+    n >= 1; errors name the file, row and column (:mod:`logitfit.data.grouped`)."""
     from logitfit.data.columns import ColumnEncoder
+    from logitfit.data.grouped import check_counts
+
+    s, n = ColumnEncoder.numeric([opts.target, opts.trials_col]).transform(table, path=opts.data).T
+    return check_counts(s, n, successes_column=opts.target, trials_column=opts.trials_col,
+                        path=opts.data)
+
+
+def offset_column(table: Any, opts: FitOptions, encoder: Any) -> np.ndarray | None:
+    """The offsets of ``--offset COLUMN`` (numeric, complete, finite: errors name the row), else
+    those of the formula's ``offset(...)`` term, else None."""
+    from logitfit.cli.scoring import offset_values
+
+    if opts.offset_col is not None:
+        return offset_values(table, opts.offset_col, opts.data)
+    if getattr(encoder, "offset_name", None) is not None:
+        return encoder.offset(table, path=opts.data)
+    return None
+
+
+def weight_column(table: Any, col: str, path: str, weight_type: str | None = None) -> np.ndarray:
+    """Row weights from column ``col``: numeric, complete, finite (the encoder checks) and >= 0;
+    whole numbers for ``weight_type="frequency"``."""
+    from logitfit.data.columns import ColumnEncoder
+    from logitfit.data.grouped import check_weights
 
     w = ColumnEncoder.numeric([col]).transform(table, path=path)[:, 0]
+    w = check_weights(w, len(w), weight_type, column=col, path=path)
     bad = np.flatnonzero(w < 0)
     if bad.size:
         raise DataError(path, f"weight {w[bad[0]]!r} is negative; weights must be >= 0",
@@ -155,11 +196,14 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     from logitfit.estimators.fitting import fit_design
 
     mode = scale.mode(opts)
+    if opts.trials_col is not None and (mode is not None or opts.holdout > 0):
+        raise CLIError("--trials fits grouped data in memory, without --holdout, --scheduler or "
+                       "streaming (a held-out group is not a held-out row)")
     if mode is not None:
         return scale.fit_scaled(mode, opts, callback)
-    X, y, sw, encoder, fmt, names = _load_training_data(opts)
+    X, y, sw, encoder, fmt, names, off, trials = _load_training_data(opts)
     classes = np.unique(y)
-    if len(classes) < 2:
+    if len(classes) < 2 and trials is None:
         where = f"target column {opts.target!r}" if opts.target else "the labels"
         raise DataError(opts.data, f"{where} has one class only ({classes[0]!r}); logistic "
                         "regression needs at least two")
@@ -170,6 +214,12 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     if encoder.kind == "formula":  # "- 1" / "0 +" in the formula: no intercept
         params["fit_intercept"] = encoder.has_intercept
     rows = train if len(test) else slice(None)
+    if off is not None:
+        params["offset"] = off[rows]
+        params["offset_name"] = opts.offset_col or encoder.offset_name
+    if trials is not None:  # grouped binomial rows: the target counts successes of --trials
+        params.update(trials=trials, path=opts.data, columns={
+            "y": opts.target, "trials": opts.trials_col, "sample_weight": opts.weight_col})
     (fitted, objective), seconds, msgs = recording_warnings(lambda: fit_design(
         X[rows], y[rows], sample_weight=None if sw is None else sw[rows],
         feature_names=names, encoder=encoder, **params))
@@ -179,7 +229,8 @@ def fit_file(opts: FitOptions, callback: Any = None) -> FitResult:
     if len(test):
         from logitfit.metrics import classification_report
 
-        metrics = classification_report(y[test], fitted.predict_proba(X[test]), fitted.classes,
+        metrics = classification_report(y[test], fitted.predict_proba(
+            X[test], None if off is None else off[test]), fitted.classes,
                                         sample_weight=None if sw is None else sw[test])
     fitted, inference = with_inference(fitted, objective)
     return FitResult(fitted, inference, opts, len(train), len(test), seconds, metrics, msgs, fmt)
@@ -196,6 +247,8 @@ def save_model(result: FitResult, path: Path, key: str | None = None) -> None:
         "target": o.target,
         "features": o.features,
         "weight_col": o.weight_col,
+        "weight_type": o.weight_type,
+        "trials_col": o.trials_col,
         "class_weight": o.class_weight,
         "holdout": o.holdout,
         "seed": o.seed,
