@@ -107,7 +107,7 @@ def block_diagnostics(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarr
         eta = eta + np.asarray(offset, dtype=np.float64)
     p = sigmoid(eta)
     sign = 2.0 * y - 1.0
-    v = sigmoid(eta) * sigmoid(-eta)
+    v = p * sigmoid(-eta)  # not p (1 - p): 1 - p loses the digits of a p near 1
     root_s = np.sqrt(sw)
     # exp(-sign eta / 2): (y - p) / sqrt(p (1 - p)) without cancelling or dividing by an underflowed v
     pearson = root_s * sign * np.exp(-0.5 * sign * eta)
@@ -128,17 +128,35 @@ def block_diagnostics(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarr
 
 
 def diagnostics_in_memory(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarray,
-                          offset: np.ndarray | None = None,
-                          chunk_rows: int = CHUNK_ROWS) -> dict[str, np.ndarray]:
-    """:func:`block_diagnostics` of all rows, computed ``chunk_rows`` rows at a time into one table."""
+                          offset: np.ndarray | None = None, chunk_rows: int = CHUNK_ROWS,
+                          n_threads: int | None = None) -> dict[str, np.ndarray]:
+    """:func:`block_diagnostics` of all rows, ``chunk_rows`` rows at a time on a thread pool, into one table.
+
+    Each chunk writes its own rows, so the table does not depend on the number of threads.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from logitfit.blocks.threads import default_threads, single_threaded_blas
+
     n = X.shape[0]
     out = {c: np.empty(n) for c in basis.columns}
-    for a in range(0, n, chunk_rows):
+
+    def run(a: int) -> None:
         b = min(a + chunk_rows, n)
         part = block_diagnostics(basis, X[a:b], y[a:b], sw[a:b],
                                  None if offset is None else offset[a:b])
         for c, v in part.items():
             out[c][a:b] = v
+
+    starts = range(0, n, chunk_rows)
+    threads = min(n_threads or default_threads(), len(starts))
+    with single_threaded_blas():
+        if threads <= 1:
+            for a in starts:
+                run(a)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(run, starts))
     return out
 
 

@@ -147,7 +147,7 @@ def hosmer_lemeshow(p: Any, y: Any, sample_weight: Any = None, groups: int = 10)
     hi = np.array([p[g == k].max() for k in np.flatnonzero(used)])
     table = [{"lower": float(a), "upper": float(b), "weight": float(n), "observed": float(o),
               "expected": float(e)} for a, b, n, o, e in zip(lo, hi, N, O1, E1, strict=True)]
-    note = "" if G == groups else f"{G} groups formed (tied probabilities share a group)"
+    note = "" if G == groups else f"Hosmer-Lemeshow: {G} groups formed (tied probabilities share a group)"
     return GofTest("Hosmer-Lemeshow", stat, G - 2, float(chi2_sf(stat, G - 2)), note,
                    {"table": table, "groups": G})
 
@@ -201,8 +201,8 @@ def covariate_pattern_tests(m: np.ndarray, ypos: np.ndarray, eta: np.ndarray,
         b = np.where(yneg > 0, yneg * (np.log(yneg / m) - log_sigmoid(-eta)), 0.0)
     deviance = float(2.0 * np.sum(a + b))
     size = float(m.sum()) / J
-    note = (f"{size:.3g} rows per covariate pattern on average: the chi-square reference is "
-            "unreliable for so few; prefer Hosmer-Lemeshow or le Cessie-van Houwelingen"
+    note = (f"mean rows per covariate pattern {size:.3g}: too few for the chi-square "
+            "reference of the pattern tests; prefer Hosmer-Lemeshow or le Cessie-van Houwelingen"
             if size < MIN_PATTERN_SIZE else "")
     detail = {"patterns": J}
     return [GofTest("Pearson (covariate patterns)", pearson, df, float(chi2_sf(pearson, df)), note, detail),
@@ -370,7 +370,7 @@ class GoodnessOfFit:
         return [[t.name, f"{t.statistic:.4f}", t.reference, f"{t.p_value:.4f}"] for t in self.tests]
 
     def notes(self) -> list[str]:
-        out = [f"{t.name}: {t.note}" for t in self.tests if t.note]
+        out = list(dict.fromkeys(t.note for t in self.tests if t.note))  # the pattern tests share theirs
         lc = next((t for t in self.tests if t.df is None), None)
         if lc is not None:
             d = lc.detail
