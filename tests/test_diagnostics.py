@@ -108,6 +108,31 @@ def test_offset_enters_the_linear_predictor():
     assert not np.allclose(shifted["pearson"], base["pearson"])
 
 
+def test_fit_with_offset_matches_statsmodels_and_needs_the_offset(tmp_path):
+    X, y, _ = _generated()
+    off = np.linspace(-0.5, 0.8, len(y))
+    model = LogisticRegression(tol=FIT_TOL).fit(X, y, offset=off)
+    table = model.diagnostics(X, y, offset=off)
+    Xt = np.column_stack([X, np.ones(len(y))])
+    res = sm.GLM(y, Xt, family=sm.families.Binomial(), offset=off).fit(tol=1e-14)
+    infl = res.get_influence()
+    _close(table["fitted"], res.fittedvalues)
+    _close(table["pearson"], res.resid_pearson)
+    _close(table["leverage"], infl.hat_matrix_diag)
+    _close(table["cooks_distance"], infl.cooks_distance[0])
+    with pytest.raises(ValueError, match="offset"):
+        model.diagnostics(X, y)
+    df = pd.DataFrame(X, columns=list("abcd")).assign(y=y, off=off)
+    df.to_parquet(tmp_path / "rows.parquet")
+    fmodel = LogisticRegression(tol=FIT_TOL).fit(df[list("abcd")], df["y"], offset=off)
+    out = fmodel.diagnostics(str(tmp_path / "rows.parquet"), "y", offset="off",
+                             output=tmp_path / "diag.parquet")
+    _close(pd.read_parquet(out)["leverage"], infl.hat_matrix_diag)
+    gof = fmodel.goodness_of_fit(str(tmp_path / "rows.parquet"), "y", offset="off")
+    ref = fmodel.goodness_of_fit(df[list("abcd")], df["y"], offset=off)
+    assert gof.tests[1].statistic == pytest.approx(ref.tests[1].statistic, rel=1e-10)
+
+
 def test_refusals_are_clear():
     X, y, _ = _generated()
     with pytest.raises(ValueError, match="binary model"):
@@ -119,7 +144,7 @@ def test_refusals_are_clear():
         model.diagnostics(X, np.full(len(y), 5))
     with pytest.raises(ValueError, match="need the labels"):
         model.diagnostics(X)
-    with pytest.raises(ValueError, match="offset must hold"):
+    with pytest.raises(ValueError, match="offset has 3 rows"):
         model.diagnostics(X, y, offset=np.ones(3))
 
 
@@ -248,3 +273,18 @@ def test_cli_diagnose_errors_name_the_problem(tmp_path, capsys):
     msg = capsys.readouterr().err
     assert "bad.csv" in msg and "9" in msg and "row 6" in msg
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_diagnose_takes_the_offset_column(tmp_path, capsys):
+    df = _frame().drop(columns="w").assign(off=np.linspace(-0.5, 0.8, 400))
+    data = tmp_path / "rows.csv"
+    df.to_csv(data, index=False)
+    model_file = tmp_path / "model.json"
+    assert _cli("fit", data, "--target", "y", "--features", "a,b,c,d", "--offset", "off",
+                "-o", model_file, "--tol", "1e-12", "-q") == 0
+    assert _cli("diagnose", model_file, data, "-o", tmp_path / "o.csv") == 2
+    assert "offset" in capsys.readouterr().err
+    assert _cli("diagnose", model_file, data, "-o", tmp_path / "o.csv", "--offset", "off") == 0
+    model = LogisticRegression(tol=FIT_TOL).fit(df[list("abcd")], df["y"], offset=df["off"])
+    ref = model.diagnostics(df[list("abcd")], df["y"], offset=df["off"])
+    _close(pd.read_csv(tmp_path / "o.csv")["leverage"], ref["leverage"], rtol=1e-6)

@@ -40,6 +40,9 @@ def diagnose(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column "
                                                "(default: the training target).")] = None,
     weight_col: Annotated[str | None, typer.Option(help="Column of row weights.")] = None,
+    offset: Annotated[str | None, typer.Option("--offset", metavar="COLUMN", help="Column of "
+                                               "offsets (a model fitted with --offset needs "
+                                               "it).")] = None,
     top: Annotated[int, typer.Option(help="Print the N rows with the largest Cook's "
                                      "distance.", min=0)] = 10,
     gof: Annotated[bool, typer.Option("--gof", help="Also print the goodness-of-fit tests "
@@ -75,7 +78,7 @@ def diagnose(
     with handling(data):
         data = resolve_path(data)
         result = diagnose_file(m, data, output, target=target, weight=weight_col, top=top,
-                               fmt=fmt, batch_rows=batch_rows, gof=gof)
+                               fmt=fmt, batch_rows=batch_rows, gof=gof, offset=offset)
     from logitfit.cli.output import echo
 
     echo(diagnose_text(result, output))
@@ -139,8 +142,11 @@ def _weights(batch: Any, weight: str | None, n: int, data: str, rows: int) -> An
 
 
 def diagnose_file(m: Any, data: str, output: Path, *, target: str | None, weight: str | None,
-                  top: int, fmt: str | None, batch_rows: int = 65_536, gof: bool = False) -> dict:
+                  top: int, fmt: str | None, batch_rows: int = 65_536, gof: bool = False,
+                  offset: str | None = None) -> dict:
     """Stream ``data`` through the diagnostics of the loaded model ``m`` into ``output``.
+
+    ``offset`` names the data's offset column (a formula's ``offset(...)`` term needs none).
 
     Returns ``{"rows", "top" (dict of columns of the ``top`` rows by Cook's distance,
     largest first), "gof" (GoodnessOfFit or None)}``.
@@ -148,7 +154,7 @@ def diagnose_file(m: Any, data: str, output: Path, *, target: str | None, weight
     import numpy as np
     import pyarrow as pa
 
-    from logitfit.cli.scoring import _batches_X
+    from logitfit.cli.scoring import _batch_offset, _batches_X, _offset_columns
     from logitfit.estimators.checking import write_columns
     from logitfit.inference.diagnostics import block_diagnostics
     from logitfit.inference.goodness_of_fit import GofAccumulator
@@ -166,6 +172,9 @@ def diagnose_file(m: Any, data: str, output: Path, *, target: str | None, weight
     if weight is not None:
         extra.append(weight)
         types[weight] = pa.float64()
+    offset_cols, offset_types = _offset_columns(m, offset)
+    extra += [c for c in offset_cols if c not in extra]
+    types.update(offset_types)
     acc = GofAccumulator(basis.theta, basis.fit_intercept) if gof else None
     best: dict[str, np.ndarray] = {}
     count = [0]
@@ -176,10 +185,11 @@ def diagnose_file(m: Any, data: str, output: Path, *, target: str | None, weight
                                          batch_rows=batch_rows):
             y01 = _labels(m, batch, None if libsvm else target, data, rows)
             sw = _weights(batch, weight, len(y01), data, rows)
+            off = _batch_offset(m, batch, offset, data, rows)
             table = {"row": np.arange(rows + 1, rows + len(y01) + 1, dtype=np.int64),
-                     **block_diagnostics(basis, X, y01, sw)}
+                     **block_diagnostics(basis, X, y01, sw, off)}
             if acc is not None:
-                acc.add(X, y01, sw)
+                acc.add(X, y01, sw, off)
             if top:
                 merged = {c: np.concatenate([best[c], table[c]]) if best else table[c] for c in SHOWN}
                 cooks = np.nan_to_num(merged["cooks_distance"], nan=np.inf)

@@ -53,7 +53,9 @@ class CheckingMixin:
         y : labels (or the target column name for a path; None for a scan data set)
         sample_weight : array of weights, optional
         offset : array, optional
-            Known terms added to the linear predictor of each row.
+            Known terms added to the linear predictor of each row (the column name for a
+            path); needed when the model was fitted with one (a formula's ``offset(...)``
+            term is read from a table by itself).
         output : path, optional
             Where a streamed table is written (``.parquet`` or ``.csv``/``.tsv``); needed
             for a path or scan data set, and only then.
@@ -78,14 +80,11 @@ class CheckingMixin:
         (['fitted', 'response', 'pearson', 'deviance'], 3.0)
         """
         basis = self._influence_basis()
-        stream = _streamed(self, X, y, sample_weight)
+        stream = _streamed(self, X, y, sample_weight, offset)
         if stream is not None:
             if output is None:
                 raise ValueError("streamed diagnostics are written to a file: give output= "
                                  "(a .parquet or .csv path)")
-            if offset is not None:
-                raise ValueError("a scanned data set carries its own columns; offset= applies "
-                                 "to rows in memory")
             return write_columns(_stream_tables(basis, *stream), output)
         if output is not None:
             raise ValueError("output= is for streamed input (a path or logitfit.scan data set); "
@@ -122,7 +121,7 @@ class CheckingMixin:
         """
         basis = self._influence_basis()
         acc = GofAccumulator(basis.theta, basis.fit_intercept)
-        stream = _streamed(self, X, y, sample_weight)
+        stream = _streamed(self, X, y, sample_weight, offset)
         if stream is not None:
             blocks, remap = stream
             for block in blocks.iter_blocks():
@@ -164,12 +163,13 @@ class CheckingMixin:
         y01 = label_indices(self.classes_, y, n)
         sw = check_sample_weight(sample_weight, n)
         sw = apply_class_weight(getattr(self, "class_weight", None), self.classes_, y01, sw)
-        off = None
-        if offset is not None:
-            off = np.asarray(offset, dtype=np.float64).reshape(-1)
-            if off.shape[0] != n or not np.all(np.isfinite(off)):
-                raise ValueError(f"offset must hold one finite number per row ({n} rows), got shape "
-                                 f"{np.shape(offset)}")
+        from logitfit.data.offsets import check_offset, missing_offset_error
+        from logitfit.estimators.fitting import predict_offset
+
+        off = predict_offset(self._model(), X, offset)  # offset=, else a formula's offset(...) term
+        if off is None and getattr(self, "offset_", None) is not None:
+            raise missing_offset_error(self.offset_)
+        off = None if off is None else check_offset(off, n)
         return D, y01.astype(np.float64), sw, off
 
 
@@ -194,24 +194,28 @@ def label_indices(classes: np.ndarray, y: Any, n: int) -> np.ndarray:
     return idx
 
 
-def _streamed(est: Any, X: Any, y: Any, sample_weight: Any) -> tuple | None:
+def _streamed(est: Any, X: Any, y: Any, sample_weight: Any, offset: Any = None) -> tuple | None:
     """(stream blocks, data class index -> model class index) for a path or scan data set."""
     from logitfit.io.scan import ScanDataset, scan
 
     if isinstance(X, (str, os.PathLike)):
-        if not isinstance(y, str):
-            raise ValueError("for a data file, y names its target column (a string)")
-        if sample_weight is not None and not isinstance(sample_weight, str):
-            raise ValueError("for a data file, sample_weight names its weight column (a string)")
+        named = {"y": y, "sample_weight": sample_weight, "offset": offset}
+        bad = [k for k, v in named.items() if not (isinstance(v, str) or (v is None and k != "y"))]
+        if bad:
+            raise ValueError(f"for a data file, {bad[0]} names a column of it (a string)")
         names = getattr(est, "feature_names_in_", None)
         X = scan(X, target=y, features=None if names is None else [str(n) for n in names],
-                 weight=sample_weight)
+                 weight=sample_weight, offset=offset)
     elif isinstance(X, ScanDataset):
-        if y is not None or sample_weight is not None:
-            raise ValueError("a scanned data set carries its own labels and weights (target=, "
-                             "weight=); call without y or sample_weight")
+        if y is not None or sample_weight is not None or offset is not None:
+            raise ValueError("a scanned data set carries its own labels, weights and offsets "
+                             "(target=, weight=, offset=); call without y, sample_weight or offset")
     else:
         return None
+    if getattr(est, "offset_", None) is not None and getattr(X.spec, "offset", None) is None:
+        from logitfit.data.offsets import missing_offset_error
+
+        raise missing_offset_error(est.offset_)
     if X.n_features != est.n_features_in_:
         raise ValueError(f"the data have {X.n_features} feature columns; the model expects "
                          f"{est.n_features_in_}")
