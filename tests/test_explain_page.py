@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import time
@@ -28,6 +29,7 @@ from logitfit import cost, explain, gradient
 from logitfit.explain.explorable import _sample, _script_json
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = Path(__file__).resolve().parents[2] / "shared" / "data" / "ng-ex2" / "ex2data1.txt"
 BROWSER_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--remote-debugging-pipe",
@@ -81,7 +83,8 @@ class Browser:
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buf:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
                 raise TimeoutError("no answer from Chromium")
             chunk = os.read(self._r, 1 << 20)
             if not chunk:
@@ -424,6 +427,40 @@ def test_exams_page_size_and_optimum():
     assert page.size < 100_000
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.html)
     assert "<iframe srcdoc=" in page._repr_html_()
+
+
+def test_optimum_equals_scipy():
+    """The marked optimum against scipy's trust-region Newton on J with the Hessian written out
+    here, (1/m) X^T diag(h(1-h)) X (statsmodels' Logit agrees too, but takes seconds to import)."""
+    from scipy.optimize import minimize
+
+    from logitfit import sigmoid
+
+    X, y = _exams()
+    A = explain.with_intercept(X)
+
+    def hess(t):
+        h = sigmoid(A @ t)
+        return (A.T * (h * (1 - h))) @ A / len(y)
+
+    ref = minimize(cost, np.zeros(3), args=(A, y), jac=lambda t, A, y: gradient(t, A, y),
+                   hess=lambda t, A, y: hess(t), method="trust-exact", options={"gtol": 1e-12})
+    page = explain.page(X, y)
+    np.testing.assert_allclose(page.optimum, ref.x, rtol=1e-8)
+
+
+def test_course_data_set_1(tmp_path):
+    """The course's ex2data1 (when ../shared is checked out): the published optimum, and the size."""
+    if not COURSE.is_file():
+        pytest.skip(f"course data {COURSE} absent")
+    proc = _cli("page", COURSE, "--no-header", "--target", "-1", "-o", tmp_path / "ex2.html")
+    assert proc.exit_code == 0, proc.output
+    data = json.loads(re.search(r'id="logitfit-data">(.*?)</script>', (tmp_path / "ex2.html").read_text()).group(1))
+    np.testing.assert_allclose(data["optimum"]["theta"], [-25.161, 0.206, 0.201], atol=1e-3)
+    assert data["optimum"]["cost"] == pytest.approx(0.203, abs=1e-3)  # REFERENCE.md: J(theta*) = 0.203
+    size = (tmp_path / "ex2.html").stat().st_size
+    print(f"course ex2data1 page: {size} bytes")
+    assert size < 100_000
 
 
 def test_separated_data_have_no_optimum():
