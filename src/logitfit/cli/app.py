@@ -126,6 +126,16 @@ def fit(
     offset: Annotated[str | None, typer.Option(
         "--offset", metavar="COLUMN", help="Column of offsets: known terms added to the linear "
         "predictor (z = X w + b + offset), e.g. a log exposure.")] = None,
+    model: Annotated[str, typer.Option(
+        "--model", help="logistic (binary/multinomial), ordinal (proportional odds: ordered "
+        "categories) or conditional (matched strata; needs --strata).")] = "logistic",
+    strata: Annotated[str | None, typer.Option(
+        "--strata", metavar="COLUMN", help="--model conditional: the column of stratum labels "
+        "(matched sets).")] = None,
+    link: Annotated[str, typer.Option(help="--model ordinal: logit, probit or cloglog.")] = "logit",
+    categories: Annotated[str | None, typer.Option(
+        help="--model ordinal: comma-separated categories from lowest to highest (default: "
+        "sorted).")] = None,
     holdout: Annotated[float, typer.Option(help="Fraction of rows held out for metrics.",
                                            min=0.0, max=0.9)] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the holdout split.")] = 0,
@@ -162,6 +172,9 @@ def fit(
         max_classes=max_classes, weight_type=weight_type, trials_col=trials, offset_col=offset,
     )
     key = _key(sign_key_env, "--sign-key-env")
+    if model != "logistic" or strata is not None:
+        _fit_family(opts, model, strata, link, _split(categories), output, key, quiet, as_json)
+        return
     progress = _Progress(enabled=not (quiet or as_json))
     try:
         result = _step(opts.data, fit_file, opts, callback=progress)
@@ -175,6 +188,28 @@ def fit(
         from logitfit.cli.output import fit_text
 
         _print(fit_text(result, output))
+
+
+def _fit_family(opts: Any, model: str, strata: str | None, link: str, categories: list[str] | None,
+                output: Path | None, key: str | None, quiet: bool, as_json: bool) -> None:
+    """``fit --model ordinal|conditional`` (:mod:`logitfit.cli.family`)."""
+    from logitfit.cli import family
+
+    result = _step(opts.data, family.fit_family, opts, model, strata=strata, link=link,
+                   categories=categories)
+    if output is not None:
+        _step(output, family.save_family_model, result, output, key=key)
+    if as_json:
+        print(json.dumps(family.fit_json(result, output), indent=2))
+    elif not quiet:
+        _print(family.fit_text(result, output))
+
+
+def _family_model(model: Path, verify_key_env: str | None) -> Any:
+    """The ordinal/conditional model a model file holds, or None for a logistic one."""
+    from logitfit.cli.family import family_model
+
+    return _step(model, family_model, model, _key(verify_key_env, "--verify-key-env"))
 
 
 class _Progress:
@@ -255,6 +290,14 @@ def predict(
     """
     from logitfit.cli.scoring import load_fitted, predict_file
 
+    fam = _family_model(model, verify_key_env)
+    if fam is not None:
+        from logitfit.cli.family import predict_family
+
+        data = _input(data)
+        _step(data, predict_family, fam, data, output, proba=proba, keep=_split(keep) or [], fmt=fmt,
+              offset_col=offset)
+        return
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     data = _input(data)
     _step(data, predict_file, m, data, output, proba=proba, threshold=threshold,
@@ -315,6 +358,16 @@ def summary(
     from logitfit.cli.output import model_summary, summary_text
     from logitfit.cli.scoring import load_fitted
 
+    fam = _family_model(model, verify_key_env)
+    if fam is not None:
+        from logitfit.cli.family import summary_family
+
+        text, family_info = _step(model, summary_family, fam)
+        if as_json:
+            print(json.dumps(family_info, indent=2))
+        else:
+            _print(text)
+        return
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     info = _step(model, model_summary, m)
     if as_json:
@@ -336,6 +389,9 @@ def report(
     target: Annotated[str | None, typer.Option("--target", "-t", help="Target column.")] = None,
     threshold: Annotated[float, typer.Option(help="Decision threshold.")] = 0.5,
     fmt: FormatOpt = None,
+    offset: Annotated[str | None, typer.Option(
+        "--offset", metavar="COLUMN", help="Column of offsets (required for a model fitted "
+        "with --offset).")] = None,
     verify_key_env: VerifyOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -344,9 +400,19 @@ def report(
     """
     from logitfit.cli.scoring import load_fitted, score_file, write_report
 
+    fam = _family_model(model, verify_key_env)
+    if fam is not None:  # ordinal: category probabilities against a covariate; conditional: strata
+        from logitfit.cli.family import report_family
+
+        data = _input(data)
+        _step(output, report_family, fam, data, output, target=target, fmt=fmt)
+        if not quiet:
+            _print(f"report written to {output}")
+        return
     m = _step(model, load_fitted, model, _key(verify_key_env, "--verify-key-env"))
     data = _input(data)
-    scored = _step(data, score_file, m, data, target=target, fmt=fmt, keep_X=True)
+    scored = _step(data, score_file, m, data, target=target, fmt=fmt, keep_X=True,
+                   offset_col=offset)
     _step(output, write_report, m, scored, output, threshold=threshold)
     if not quiet:
         _print(f"report written to {output}")

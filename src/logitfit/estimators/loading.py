@@ -41,6 +41,9 @@ def load(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | Non
         ``feature_names_``, ``formula_``, ``metadata_`` (the ``training``
         record) and ``model_file_``. ``summary()`` works when the file holds a
         covariance. Predictions are bit-identical to the saved model's.
+        A file of an ordinal or conditional model gives that estimator
+        (:class:`~logitfit.OrdinalLogisticRegression`,
+        :class:`~logitfit.ConditionalLogisticRegression`).
 
     Raises
     ------
@@ -61,8 +64,13 @@ def load(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | Non
     >>> np.array_equal(again.predict_proba(X), model.predict_proba(X))
     True
     """
+    from logitfit.estimators.family import estimator_from_document
     from logitfit.estimators.logistic import LogisticRegression
+    from logitfit.io.family_file import read_family
 
+    doc = read_family(path, verify=verify, key=key)
+    if doc is not None:  # an ordinal or conditional model (its estimator's from_state checks it)
+        return estimator_from_document(doc, path)
     model = load_model(path, verify=verify, key=key)
     try:
         return LogisticRegression.from_fitted(model)
