@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logitfit import (
     FittedModel,
@@ -378,3 +380,73 @@ def test_cli_offset_on_fit_predict_and_evaluate(tmp_path):
     df.assign(lo=np.where(np.arange(400) == 7, np.nan, off)).to_csv(tmp_path / "bad.csv", index=False)
     assert "row 8, column 'lo': missing value in the offset column" in cli(
         "fit", tmp_path / "bad.csv", "-t", "y", "--offset", "lo", "--quiet", ok=False)
+
+
+def test_multinomial_null_model_and_inference_use_the_offsets():
+    """llnull of a K-class fit with (n, K) offsets: the intercept-only softmax fitted with them
+    (checked by scipy's BFGS on the intercepts); the covariance comes from the same Hessian."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 2))
+    off = rng.normal(size=(300, 3))
+    Z = off + X @ np.array([[0.5, 0.0, -0.5], [0.0, 0.3, 0.0]])
+    y = np.array([rng.choice(3, p=np.exp(z) / np.exp(z).sum()) for z in Z])
+    m = LogisticRegression(tol=1e-10).fit(X, y, offset=off)
+
+    def nll(b):
+        Z = b + off
+        return float(np.sum(logsumexp(Z, axis=1) - Z[np.arange(300), y]))
+
+    best = minimize(nll, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
+    assert _rel(m.llnull_, -best.fun) < 1e-9
+    assert np.all(np.isfinite(m.bse_)) and m.bse_.shape == (6,)
+
+
+def test_onnx_export_refuses_a_model_with_an_offset():
+    pytest.importorskip("onnx")
+    from logitfit.io.onnx import to_onnx
+
+    X, y, off = _exposure(100)
+    with pytest.raises(ValueError, match="fitted with an offset"):
+        to_onnx(LogisticRegression().fit(X, y, offset=off))
+
+
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2, 3]), st.booleans())
+@settings(max_examples=12, deadline=None)
+def test_objective_with_offsets_compiled_and_numpy_kernels_agree_with_finite_differences(seed, K, sparse):
+    """Value, gradient, Hessian and Hessian-vector products with offsets: the compiled kernels
+    (C-ordered X) equal the numpy ones (F-ordered X) to rounding, and the gradient and Hessian
+    equal central differences."""
+    import scipy.sparse as sp
+
+    from logitfit.blocks import InMemoryBlocks
+    from logitfit.model.objective import LogisticObjective
+
+    rng = np.random.default_rng(seed)
+    n, p = 120, 3
+    X = rng.normal(size=(n, p))
+    y = rng.integers(0, K, size=n).astype(float if K == 2 else np.intp)
+    off = rng.normal(size=n) * 2 if K == 2 else rng.normal(size=(n, K)) * 2
+    sw = rng.uniform(0.5, 2.0, size=n)
+    designs = [X, np.asfortranarray(X)] + ([sp.csr_matrix(X)] if sparse and K == 2 else [])
+    objs = [LogisticObjective(InMemoryBlocks(D, y, sw, offset=off, rows_per_block=50), K, alpha=0.01)
+            for D in designs]
+    x = rng.normal(size=objs[0].n_params) * 0.5
+    v = rng.normal(size=x.size)
+    f0, g0, H0 = objs[0].value_grad_hess(x)
+    for obj in objs[1:]:
+        f, g, H = obj.value_grad_hess(x)
+        assert abs(f - f0) <= 1e-12 * abs(f0) and np.allclose(g, g0, rtol=1e-10, atol=1e-13)
+        assert np.allclose(H, H0, rtol=1e-10, atol=1e-13)
+        assert np.allclose(obj.hessp(x)(v), H0 @ v, rtol=1e-8, atol=1e-11)
+    h = 1e-6
+    E = np.eye(x.size)
+    fd = np.array([(objs[0].value(x + h * e) - objs[0].value(x - h * e)) / (2 * h) for e in E])
+    assert np.allclose(g0, fd, rtol=1e-5, atol=1e-7)
+    fdH = np.array([(objs[0].grad(x + h * e) - objs[0].grad(x - h * e)) / (2 * h) for e in E])
+    assert np.allclose(H0, fdH, rtol=1e-4, atol=1e-6)
+    # the offset did enter: without it the value differs
+    plain = LogisticObjective(InMemoryBlocks(X, y, sw, rows_per_block=50), K, alpha=0.01)
+    assert abs(plain.value(x) - f0) > 1e-6

@@ -46,6 +46,9 @@ def to_onnx(model: Any) -> Any:
     from onnx import TensorProto, helper, numpy_helper
 
     model = _fitted(model)
+    if getattr(model, "offset", None) is not None:  # the graph has no offset input: refuse, not mispredict
+        raise ValueError(f"this model was fitted with an offset ({model.offset}); the ONNX graph "
+                         "takes X only and would predict without it")
     coef, icpt = model.coef, model.intercept
     K_rows, p = coef.shape
     inits = [numpy_helper.from_array(np.ascontiguousarray(coef.T), "W"),
