@@ -440,8 +440,37 @@ def test_dask_fit_equals_in_memory():
             ConditionalLogisticRegression().fit(split, "case", groups="pair")
 
 
-def test_unused_warning_filters_do_not_leak():
+def test_a_plain_fit_emits_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         X, y, groups = _matched(n_strata=30, seed=16)
         ConditionalLogisticRegression().fit(X, y, groups=groups)
+
+
+def test_l2_penalty_solves_its_score_equation_and_shrinks():
+    X, y, groups = _matched(n_strata=60, seed=17)
+    plain = ConditionalLogisticRegression().fit(X, y, groups=groups)
+    ridge = ConditionalLogisticRegression(alpha=0.05).fit(X, y, groups=groups)
+    block, info = strata_from_rows(X, y == 1, groups)
+    obj = ConditionalObjective(InMemoryStrata([block]), 3, weight_sum=info.weight_sum)
+    _, score = obj.loglik(ridge.coef_, 1)
+    np.testing.assert_allclose(score / info.weight_sum, 0.05 * ridge.coef_, atol=1e-8)
+    assert np.linalg.norm(ridge.coef_) < np.linalg.norm(plain.coef_)
+
+
+def test_summary_table_and_restored_array_model():
+    X, y, groups = _matched(n_strata=50, seed=18)
+    model = ConditionalLogisticRegression(method="efron").fit(X, y, groups=groups)
+    summary = model.summary(cov_type="cluster", alpha=0.1)
+    frame = summary.to_frame()
+    np.testing.assert_allclose(frame["std_err"], np.sqrt(np.diag(model.cov_params("cluster"))), rtol=1e-12)
+    np.testing.assert_allclose(frame["odds_ratio"], np.exp(model.coef_), rtol=1e-12)
+    np.testing.assert_allclose(frame["ci_upper"] - frame["coef"], 1.6448536269514722 * frame["std_err"], rtol=1e-9)
+    text = str(summary)
+    assert "conditional logit (efron)" in text and "Score test: chi2(3)" in text and "[90% conf." in text
+    back = ConditionalLogisticRegression.from_state(json.loads(json.dumps(model.to_state())))
+    assert back.method == "efron"
+    np.testing.assert_array_equal(back.predict_proba(X, groups), model.predict_proba(X, groups))
+    np.testing.assert_array_equal(back.cov_params("cluster"), model.cov_params("cluster"))
+    with pytest.raises(ValueError, match="3 feature columns"):
+        back.predict_proba(X[:, :2], groups)
