@@ -109,3 +109,10 @@ def test_report_renders_in_chromium(reports, kind, tmp_path):
         assert complete and w > 100 and h > 100, (alt, w, h)
     console = [ln for ln in proc.stderr.decode().splitlines() if "CONSOLE" in ln]
     assert not [ln for ln in console if "error" in ln.lower()], console
+
+
+def test_report_calibration_intervals(reports):
+    """With a stored covariance the calibration figure carries each bin's interval; not without."""
+    assert "delta-method 95% interval of each bin&#x27;s mean predicted" in \
+        reports["binary"].read_text()
+    assert "delta-method" not in reports["multiclass"].read_text()

@@ -233,3 +233,37 @@ def test_loaded_model_gives_the_same_summary(weight_type, tmp_path):
     if weight_type == "probability":
         with pytest.raises(ValueError, match="nonrobust"):
             loaded.summary()
+
+
+# -------------------------------------------------------------------- CLI
+
+
+def _cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "logitfit", *args], cwd=cwd, text=True,
+                          capture_output=True, timeout=120)
+
+
+def test_cli_weight_type(tmp_path):
+    X, y, w = _spector_weighted()
+    frame = X.assign(GRADE=y, w=w)
+    frame.to_csv(tmp_path / "spector.csv", index=False)
+    out = _cli("fit", "spector.csv", "--target", "GRADE", "--weight-col", "w", "--weight-type",
+               "frequency", "-o", "m.json", "--tol", "1e-10", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Frequency weights" in out.stdout
+    loaded = logitfit.load(tmp_path / "m.json")
+    ref = LogisticRegression(tol=1e-10, weight_type="frequency").fit(X, y, sample_weight=w)
+    assert loaded.weight_type == "frequency"
+    np.testing.assert_allclose(loaded.bse_, ref.bse_, rtol=1e-8)
+    assert loaded.summary().info["No. Observations"] == str(int(w.sum()))
+    frame.assign(w=np.r_[w[:4], 2.5, w[5:]]).to_csv(tmp_path / "bad.csv", index=False)
+    bad = _cli("fit", "bad.csv", "--target", "GRADE", "--weight-col", "w", "--weight-type",
+               "frequency", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "bad.csv, row 5, column 'w'" in bad.stderr and "not a whole number" in bad.stderr
+    wrong = _cli("fit", "spector.csv", "--target", "GRADE", "--weight-col", "w", "--weight-type",
+                 "survey", cwd=tmp_path)
+    assert wrong.returncode == 2 and "weight_type must be" in wrong.stderr

@@ -74,6 +74,7 @@ def build_report(
     title: str = "logitfit report",
     diagnostics: Any = None,
     goodness_of_fit: Any = None,
+    calibration_sums: dict[str, np.ndarray] | None = None,
 ) -> str:
     """Render the report as one HTML string.
 
@@ -100,6 +101,12 @@ def build_report(
     goodness_of_fit : GoodnessOfFit, optional
         ``model.goodness_of_fit(X, y)``: all its tests; without it the section shows
         Hosmer-Lemeshow from ``y`` and ``proba`` (two classes).
+    calibration_sums : dict, optional
+        :func:`logitfit.inference.calibration.calibration_sums` of the evaluated rows
+        (added over batches by a streaming caller); computed here when ``X`` holds
+        every evaluated row. With ``covariance`` the calibration plot shows the 95%
+        interval of each bin's mean predicted probability (two classes; none for
+        L1-penalised fits; L2-penalised ones are labelled).
 
     Returns
     -------
@@ -170,9 +177,12 @@ def build_report(
                  + _fig(plots.plot_pr(y, proba, classes), "precision-recall curve") + "</div>")
     cal = [[f"{b['lower']:.1f}-{b['upper']:.1f}", b["count"], b["mean_predicted"],
             b["observed_rate"]] for b in metrics["calibration"]]
+    intervals, label, note = _calibration_intervals(model, y, proba, X, covariance, calibration_sums)
     parts.append("<h2>Calibration</h2><div class='grid'>"
-                 + _fig(plots.plot_calibration(y, proba, classes), "calibration plot")
-                 + _table(["bin", "rows", "mean predicted", "observed"], cal) + "</div>")
+                 + _fig(plots.plot_calibration(y, proba, classes, intervals=intervals,
+                                               interval_label=label), "calibration plot")
+                 + _table(["bin", "rows", "mean predicted", "observed"], cal) + "</div>"
+                 + (f"<p class='note'>{html.escape(note)}</p>" if note else ""))
     thr = f" at threshold {metrics['threshold']}" if "threshold" in metrics else ""
     parts.append(f"<h2>Confusion matrix{html.escape(thr)}</h2>"
                  + _fig(plots.plot_confusion(metrics["confusion_matrix"], metrics["labels"]),
@@ -187,6 +197,38 @@ def build_report(
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
             + "\n".join(parts) + "</body></html>\n")
+
+
+def _calibration_intervals(model: Any, y: np.ndarray, proba: np.ndarray, X: Any, cov: Any,
+                           sums: dict | None) -> tuple[list[dict] | None, str, str]:
+    """(per-bin intervals or None, their legend label, a note): the summary's honesty rule."""
+    penalty = model.params.get("penalty")
+    label = "95% interval of the mean predicted"
+    if len(model.classes) != 2:
+        return None, label, ""
+    if penalty in ("l1", "elasticnet"):
+        return None, label, ("L1-penalised fit: no intervals are shown (the selection step "
+                             "invalidates the usual standard errors).")
+    if cov is None:
+        return None, label, "No covariance stored in the model file: intervals are not shown."
+    if sums is None and X is not None and len(X) == len(y):
+        from logitfit.inference.calibration import calibration_sums as bin_sums
+
+        sums = bin_sums(X, np.asarray(proba)[:, 1], np.asarray(y) == model.classes[1],
+                        model.fit_intercept)
+    if sums is None:
+        return None, label, ""
+    from logitfit.inference.calibration import calibration_intervals
+
+    stats = getattr(model, "statistics", None)
+    kind = getattr(stats, "cov_type", "nonrobust")
+    if penalty == "l2":
+        label += " (L2-PENALISED fit: centred on the penalised estimates)"
+    elif kind != "nonrobust":
+        label += f" ({kind})"
+    return calibration_intervals(sums, cov), label, (
+        "Horizontal bars: delta-method 95% interval of each bin's mean predicted probability "
+        "(from the model's covariance).")
 
 
 def _checking_section(classes: np.ndarray, y: np.ndarray, proba: np.ndarray, table: Any,

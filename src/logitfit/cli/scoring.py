@@ -255,6 +255,7 @@ class Scored:
     data: str
     target: str | None
     X_sample: np.ndarray | None = None
+    calibration: dict | None = None  # the report's per-bin sums (logitfit.inference.calibration)
 
 
 def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
@@ -279,6 +280,7 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
     off_cols, off_types = _offset_columns(m, offset_col)
     extra, extra_types = extra + off_cols, {**extra_types, **off_types}
     ys, ps, xs = [], [], []
+    sums = None
     for X, batch, rows in _batches_X(m, data, fmt=fmt, extra=extra, extra_types=extra_types):
         if enc.kind == "libsvm":
             y = batch["__label__"]
@@ -293,6 +295,11 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
                            else str)
         ys.append(y)
         ps.append(m.predict_proba(X, _batch_offset(m, batch, offset_col, data, rows)))
+        if keep_X and m.covariance is not None and m.n_classes == 2:  # calibration intervals
+            from logitfit.inference.calibration import add_sums, calibration_sums
+
+            sums = add_sums(sums, calibration_sums(X, ps[-1][:, 1], y == classes[1],
+                                                   m.fit_intercept))
         if keep_X and m.n_features == 2 and sum(len(x) for x in xs) < BOUNDARY_SAMPLE:
             xs.append(np.asarray(X.todense() if hasattr(X, "todense") else X))
     y = np.concatenate(ys)
@@ -303,7 +310,7 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
         raise DataError(data, f"label {unknown[0]!r} is not one of the classes of {model_file} "
                         f"{np.asarray(classes).tolist()}", column=target)
     Xs = np.concatenate(xs)[:BOUNDARY_SAMPLE] if xs else None
-    return Scored(y, np.concatenate(ps), data, target, Xs)
+    return Scored(y, np.concatenate(ps), data, target, Xs, sums)
 
 
 def evaluate_scores(m: Any, s: Scored, *, threshold: float, bins: int) -> dict[str, Any]:
@@ -325,6 +332,7 @@ def write_report(m: Any, s: Scored, output: Path, *, threshold: float) -> None:
     names = m.feature_names or [f"x{j}" for j in range(m.n_features)]
     html = build_report(m, s.y, s.proba, metrics=metrics, X=s.X_sample,
                         feature_names=names, covariance=m.covariance,
+                        calibration_sums=s.calibration,
                         title=f"logitfit report: {Path(m.source['path']).name} on "
                         f"{Path(s.data).name}")
     with atomic_write(output, "w", encoding="utf-8") as f:

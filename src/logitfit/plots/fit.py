@@ -169,11 +169,16 @@ def plot_pr(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None,
 
 
 def plot_calibration(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None = None, *,
-                     n_bins: int = 10, ax: Axes | None = None) -> Figure:
+                     n_bins: int = 10, ax: Axes | None = None, intervals: list[dict] | None = None,
+                     interval_label: str = "95% interval of the mean predicted") -> Figure:
     """Reliability diagram: observed rate against mean predicted probability per bin.
 
     Two classes: the event is the positive class ``classes[1]``; more classes:
-    the event is "the most probable class is right".
+    the event is "the most probable class is right". ``intervals``: per bin
+    ``mean_predicted``, ``observed_rate``, ``lower``, ``upper`` (the interval of the
+    bin's mean predicted probability,
+    :func:`logitfit.inference.calibration.calibration_intervals`), drawn as
+    horizontal bars labelled ``interval_label``.
 
     Examples
     --------
@@ -203,6 +208,12 @@ def plot_calibration(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | Non
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfect")
     ax.plot([r["mean_predicted"] for r in rows], [r["observed_rate"] for r in rows],
             marker="o", label="model")
+    if intervals:
+        m = np.array([r["mean_predicted"] for r in intervals])
+        xerr = np.array([[r["mean_predicted"] - r["lower"], r["upper"] - r["mean_predicted"]]
+                         for r in intervals]).T
+        ax.errorbar(m, [r["observed_rate"] for r in intervals], xerr=np.clip(xerr, 0.0, None),
+                    fmt="none", ecolor="C3", capsize=3, lw=1.2, label=interval_label)
     ax.set(xlabel=f"mean predicted {what}", ylabel="observed rate", title="calibration",
            xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="upper left", fontsize="small")
