@@ -288,3 +288,17 @@ def test_cli_diagnose_takes_the_offset_column(tmp_path, capsys):
     model = LogisticRegression(tol=FIT_TOL).fit(df[list("abcd")], df["y"], offset=df["off"])
     ref = model.diagnostics(df[list("abcd")], df["y"], offset=df["off"])
     _close(pd.read_csv(tmp_path / "o.csv")["leverage"], ref["leverage"], rtol=1e-6)
+
+
+def test_frequency_weights_give_the_expanded_rows_diagnostics():
+    X, y, _ = _generated()
+    w = np.random.default_rng(4).integers(1, 4, len(y))
+    model = LogisticRegression(tol=FIT_TOL, weight_type="frequency").fit(X, y, sample_weight=w)
+    table = model.diagnostics(X, y, sample_weight=w)
+    rows = np.repeat(np.arange(len(y)), w)
+    expanded = LogisticRegression(tol=FIT_TOL).fit(X[rows], y[rows]).diagnostics(X[rows], y[rows])
+    first = np.concatenate([[0], np.cumsum(w)[:-1]])  # each row's first copy
+    for c in table:
+        _close(table[c], expanded[c][first])
+    with pytest.raises(ValueError, match="pseudo-likelihood"):
+        LogisticRegression(weight_type="probability").fit(X, y, sample_weight=w).diagnostics(X, y, w)

@@ -43,7 +43,8 @@ class CheckingMixin:
         parameter (one-step approximations, as statsmodels' ``GLMInfluence``).
         All use the fit's nonrobust covariance (an L2-penalised or multinomial fit
         is refused). A sample weight scales its row as R's prior weights
-        (statsmodels' ``var_weights``).
+        (statsmodels' ``var_weights``); with ``weight_type="frequency"`` a row is that
+        many identical observations and the table gives one of them.
 
         Parameters
         ----------

@@ -20,7 +20,10 @@ DFBETAS is the one-step approximation of ``theta - theta_(i)`` (the fit without
 row i) over the full fit's standard errors, as statsmodels' ``GLMInfluence.dfbetas``.
 A weight scales a row as R's prior weights and statsmodels' ``var_weights``:
 the row is one observation of weight ``s_i`` (zero weight: zero residuals and
-leverage). Every quantity is a function of its own row, ``theta`` and ``V``
+leverage). A fit with ``weight_type="frequency"`` (:mod:`logitfit.inference.weights`)
+instead reads row i as ``s_i`` identical observations and gives the diagnostics
+of one of them (the formulas with ``s_i = 1``; the fit's ``V`` has all of them), so
+integer weights give the rows of the expanded data. Every quantity is a function of its own row, ``theta`` and ``V``
 only, so any block of rows is computed on its own: in memory, streamed from
 files or on Dask partitions, with the same numbers.
 """
@@ -58,6 +61,7 @@ class InfluenceBasis:
     cov: np.ndarray
     fit_intercept: bool
     names: tuple[str, ...]
+    frequency: bool = False
 
     @classmethod
     def from_inference(cls, inference: Any) -> InfluenceBasis:
@@ -76,9 +80,15 @@ class InfluenceBasis:
                 "diagnostics need the unpenalised fit's information matrix; this fit is "
                 f"L2-penalised (alpha={inference.obj.alpha:g}): refit with penalty=None "
                 "(or penalty='firth')")
+        weight_type = getattr(inference, "weight_type", None)
+        if weight_type == "probability":
+            raise ValueError(
+                "diagnostics need the information matrix of a likelihood; survey "
+                "(weight_type='probability') weights give a pseudo-likelihood without one")
         V = np.asarray(inference.cov_params("nonrobust"), dtype=np.float64)
         return cls(np.asarray(inference.params, dtype=np.float64), V,
-                   bool(inference.obj.fit_intercept), tuple(inference.names))
+                   bool(inference.obj.fit_intercept), tuple(inference.names),
+                   weight_type == "frequency")
 
     @property
     def columns(self) -> list[str]:
@@ -101,7 +111,8 @@ def block_diagnostics(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarr
     """
     Xt = _augmented(X, basis.fit_intercept)
     y = np.asarray(y, dtype=np.float64)
-    sw = np.asarray(sw, dtype=np.float64)
+    # frequency weights: one of the row's identical observations
+    sw = np.ones(len(y)) if basis.frequency else np.asarray(sw, dtype=np.float64)
     eta = Xt @ basis.theta
     if offset is not None:
         eta = eta + np.asarray(offset, dtype=np.float64)
