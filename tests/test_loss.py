@@ -324,3 +324,24 @@ def test_two_class_softmax_equals_the_binary_model(Z, y):
     np.testing.assert_allclose(loss, binary_loss_terms(z, y.astype(float)), rtol=EXACT_RTOL, atol=1e-15)
     np.testing.assert_allclose(R[:, 1], binary_residual(z, y.astype(float)), rtol=EXACT_RTOL, atol=1e-15)
     np.testing.assert_allclose(R[:, 0], -R[:, 1], rtol=EXACT_RTOL, atol=1e-15)
+
+
+def test_hess_at_the_last_newton_point_is_the_cached_exact_hessian():
+    """Inference's hess(x) at the solution reuses Newton's last exact Hessian: same numbers, no pass."""
+    from logitfit.solvers import minimize
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 4))
+    y = (X @ [1.0, -1.0, 0.5, 0.0] + rng.logistic(size=500) > 0).astype(float)
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(500)), alpha=0.01)
+    x = minimize(obj, obj.zero(), "newton").x
+    fresh = LogisticObjective(InMemoryBlocks(X, y, np.ones(500)), alpha=0.01).hess(x)
+    calls = []
+    original = obj.value_grad_hess
+    obj.value_grad_hess = lambda *a, **k: calls.append(a) or original(*a, **k)
+    np.testing.assert_array_equal(obj.hess(x), fresh)
+    assert calls == []
+    # another point is computed, not served from the cache
+    other = LogisticObjective(InMemoryBlocks(X, y, np.ones(500)), alpha=0.01).hess(x + 0.1)
+    np.testing.assert_array_equal(obj.hess(x + 0.1), other)
+    assert len(calls) == 1
