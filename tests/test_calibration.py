@@ -69,17 +69,32 @@ def test_batches_add_up():
         np.testing.assert_allclose(parts[k], whole[k], rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("penalty, shown", [(None, True), ("l2", True), ("l1", False)])
-def test_report_honours_the_penalty_rule(penalty, shown):
+def test_report_shows_the_intervals_with_a_covariance():
     pytest.importorskip("matplotlib")
     from logitfit.metrics import classification_report
     from logitfit.report import build_report
 
-    X, y, m = _fit(penalty)
+    X, y, m = _fit()
     fitted = m.to_fitted()
     proba = m.predict_proba(X)
-    html = build_report(fitted, y, proba, metrics=classification_report(y, proba, m.classes_),
-                        X=X, covariance=fitted.covariance)
-    assert ("delta-method 95% interval" in html) == shown
+    metrics = classification_report(y, proba, m.classes_)
+    html = build_report(fitted, y, proba, metrics=metrics, X=X, covariance=fitted.covariance)
+    assert "delta-method 95% interval" in html
+
+
+@pytest.mark.parametrize("penalty", [None, "l2", "l1"])
+def test_report_intervals_follow_the_penalty_rule(penalty):
+    """L2: shown and labelled as penalised; L1: none, with the reason (the summary's rule)."""
+    from logitfit.report import _calibration_intervals
+
+    X, y, m = _fit(penalty)
+    fitted = m.to_fitted()
+    cov = fitted.covariance if penalty != "l1" else m.to_fitted(inference=False).covariance
+    rows, label, note = _calibration_intervals(fitted, y, m.predict_proba(X), X, cov, None)
     if penalty == "l1":
-        assert "L1-penalised fit: no intervals" in html
+        assert rows is None and "L1-penalised fit: no intervals" in note
+        return
+    assert rows and all(r["lower"] <= r["mean_predicted"] <= r["upper"] for r in rows)
+    assert ("L2-PENALISED" in label) == (penalty == "l2")
+    no_cov = _calibration_intervals(fitted, y, m.predict_proba(X), X, None, None)
+    assert no_cov[0] is None and "No covariance" in no_cov[2]
