@@ -217,6 +217,8 @@ def test_page_math_equals_the_library(loaded):
             worst["rows"] = max(worst["rows"], _rel(vals[:4] + vals[5:], ref[:4] + ref[5:], table.scale))
             fd_tol = 8 * np.finfo(float).eps * table.cost / table.fd_step
             assert abs(vals[4] - ref[4]) <= fd_tol + 1e-12 * table.scale, (th, j, vals[4], ref[4])
+    grid = browser.js(f"window.logitfit.math.costs({json.dumps(THETAS)}, window.logitfit.X, window.logitfit.y)")
+    worst["J"] = max(worst["J"], _rel(grid, [cost(th, A, y) for th in THETAS]))  # the contour's J
     print("largest relative difference, page vs library:", worst)
     assert max(worst.values()) <= 1e-12, worst
 

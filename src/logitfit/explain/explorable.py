@@ -42,6 +42,9 @@ __all__ = ["ExplainPage", "FeatureChoice", "choose_features", "page"]
 
 #: Rows embedded in the page; larger data are sampled (stratified by class) to this many.
 MAX_ROWS = 2000
+#: At most this many rows are drawn as points (a class-stratified sample of the embedded rows);
+#: every embedded row still enters J, its gradient and the derivation.
+MAX_DRAWN = 500
 #: With more candidate features than this, pairs are searched among the SCREEN best single features.
 SCREEN = 12
 #: The "too large" learning rate offered, in units of 1/L (L = lambda_max(X^T X) / (4m)).
@@ -271,8 +274,10 @@ def page(
         The target's name, shown on the page.
     max_rows : int
         At most this many rows are embedded; larger data are sampled, stratified by class
-        (:data:`MAX_ROWS` = 2000 keeps a two-feature page under about 150 kB). J, its gradient,
-        the derivation and the optimum are then those of the sample, and the page says so.
+        (:data:`MAX_ROWS` = 2000 keeps a two-feature page under about 130 KiB). J, its gradient,
+        the derivation and the optimum are then those of the sample, and the page says so. At
+        most :data:`MAX_DRAWN` = 500 of the embedded rows (a class-stratified sample) are drawn
+        as points; all of them enter the arithmetic.
     seed : int
         Seed of that sample.
     title : str, optional
@@ -327,6 +332,8 @@ def page(
     lam = float(np.linalg.eigvalsh(A.T @ A)[-1]) / (4 * ys.size)  # sup of lambda_max(Hessian)
     sample_note = (f"{rows.size} of {y01.size} rows, a class-stratified sample (seed {seed})"
                    if rows.size < y01.size else f"{rows.size} rows")
+    if rows.size > MAX_DRAWN:
+        sample_note += f"; {MAX_DRAWN} of them drawn as points"
     why = ""
     if choice is not None:
         runner = (f"; next best {', '.join(choice.ranking[1][0])} (J* = {choice.ranking[1][1]:.6g})"
@@ -344,6 +351,7 @@ def page(
         "positive": str(positive),
         "x": [Xs[:, c].tolist() for c in cols],
         "y": ys.astype(int).tolist(),
+        "drawn": _sample(ys, MAX_DRAWN, seed).tolist(),
         "summary": summary,
         "optimum": None if optimum is None else {"theta": optimum.tolist(), "cost": j_opt},
         "ranges": _ranges(optimum, A),

@@ -57,11 +57,22 @@
     }
     return z;
   }
-  // textbook.cost: J = mean_i binary_loss_terms(theta^T x_i, y_i).
-  function cost(theta, X, y) {
-    const z = linear(theta, X);
-    return mean(z.map((zi, i) => lossTerm(zi, y[i])));
+  // textbook.cost: J = mean_i binary_loss_terms(theta^T x_i, y_i), at each theta of a list (the
+  // contour grid) with one buffer; theta^T x is summed in the order linear() uses.
+  function costs(thetas, X, y) {
+    const m = X.length;
+    const terms = new Float64Array(m);
+    return thetas.map((t) => {
+      for (let i = 0; i < m; i++) {
+        const x = X[i];
+        let s = 0.0;
+        for (let j = 0; j < t.length; j++) s += x[j] * t[j];
+        terms[i] = lossTerm(s, y[i]);
+      }
+      return pairwiseSum(terms, 0, m) / m;
+    });
   }
+  function cost(theta, X, y) { return costs([theta], X, y)[0]; }
   // textbook.gradient: (1/m) X^T binary_residual(X theta, y).
   function gradient(theta, X, y) {
     const z = linear(theta, X);
@@ -159,7 +170,7 @@
   }
 
   root.LogitfitMath = {
-    sum, mean, sigmoid, lossTerm, residual, linear, cost, gradient, fdStep, derivation,
+    sum, mean, sigmoid, lossTerm, residual, linear, cost, costs, gradient, fdStep, derivation,
     sliceCosts, descentStep,
   };
 })(typeof window !== "undefined" ? window : globalThis);

@@ -116,8 +116,8 @@
     if (n === 3) {
       const sx = xs(...dataRange[0]), sy = ys(...dataRange[1]);
       const g = frame(svg, sx, sy, D.names[1], D.names[2]);
-      D.y.forEach((yi, i) => el("circle", { cx: sx(D.x[0][i]), cy: sy(D.x[1][i]), r: 3,
-        class: yi ? "pos" : "neg" }, g));
+      D.drawn.forEach((i) => el("circle", { cx: sx(D.x[0][i]), cy: sy(D.x[1][i]), r: 3,
+        class: D.y[i] ? "pos" : "neg" }, g));
       const line = (t, cls) => {
         if (t[2] === 0 && t[1] === 0) return;
         const [a, b] = dataRange[0], [c, d] = dataRange[1];
@@ -142,8 +142,8 @@
     } else {
       const sx = xs(...dataRange[0]), sy = ys(-0.1, 1.1);
       const g = frame(svg, sx, sy, D.names[1], `P(${D.target} = ${D.positive})`);
-      D.y.forEach((yi, i) => el("circle", { cx: sx(D.x[0][i]), cy: sy(yi), r: 3,
-        class: yi ? "pos" : "neg" }, g));
+      D.drawn.forEach((i) => el("circle", { cx: sx(D.x[0][i]), cy: sy(D.y[i]), r: 3,
+        class: D.y[i] ? "pos" : "neg" }, g));
       const curve = (t, cls) => {
         const pts = [];
         for (let k = 0; k <= 200; k++) {
@@ -176,7 +176,7 @@
     const sx = xs(a, b), sy = ys(-0.1, 1.1);
     const g = frame(svg, sx, sy, "signed distance to the boundary, θᵀx / |w|", "h = σ(θᵀx)");
     el("line", { x1: sx(0), x2: sx(0), y1: PAD.t, y2: H - PAD.b, class: "boundary" }, g);
-    dist.forEach((v, i) => el("circle", { cx: sx(v), cy: sy(Y[i] ? 1 : 0), r: 3,
+    D.drawn.forEach((i) => el("circle", { cx: sx(dist[i]), cy: sy(Y[i]), r: 3,
       class: Y[i] ? "pos" : "neg" }, g));
     const pts = [];
     for (let k = 0; k <= 200; k++) {
@@ -190,7 +190,9 @@
   const pairs = [];
   for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) pairs.push([a, b]);
   let pair = pairs[pairs.length - 1]; // the two feature weights (or theta0, theta1)
-  const CW = 340, CH = 340, CP = { l: 56, r: 10, t: 10, b: 40 }, GRID = 49;
+  // J on a GRID x GRID lattice, bilinear between: at most about 0.6 million loss terms a redraw
+  const GRID = Math.max(21, Math.min(49, Math.floor(Math.sqrt(6e5 / Y.length))));
+  const CW = 340, CH = 340, CP = { l: 56, r: 10, t: 10, b: 40 };
   let gridKey = null, image = null, levels = null;
   const cx = () => lin(D.ranges[pair[0]][0], D.ranges[pair[0]][1], CP.l, CW - CP.r);
   const cy = () => lin(D.ranges[pair[1]][0], D.ranges[pair[1]][1], CH - CP.b, CP.t);
@@ -207,17 +209,18 @@
     if (key === gridKey) return;
     gridKey = key;
     const ra = D.ranges[a], rb = D.ranges[b];
-    const G = [];
-    const t = theta.slice();
+    const lattice = [];
     for (let r = 0; r < GRID; r++) {
-      const row = [];
       for (let c = 0; c < GRID; c++) {
+        const t = theta.slice();
         t[a] = ra[0] + (ra[1] - ra[0]) * c / (GRID - 1);
         t[b] = rb[0] + (rb[1] - rb[0]) * r / (GRID - 1);
-        row.push(Math.log(M.cost(t, X, Y)));
+        lattice.push(t);
       }
-      G.push(row);
     }
+    const J = M.costs(lattice, X, Y);
+    const G = [];
+    for (let r = 0; r < GRID; r++) G.push(J.slice(r * GRID, (r + 1) * GRID).map(Math.log));
     const flat = G.flat().filter(Number.isFinite);
     const lo = Math.min(...flat), hi = Math.max(...flat);
     const NL = 14;
@@ -339,7 +342,7 @@
   // ------------------------------------------------------------------ log loss vs squared error
   let sliceK = n - 1;
   function drawSlice() {
-    const k = sliceK, [lo, hi] = D.ranges[k], N = 161;
+    const k = sliceK, [lo, hi] = D.ranges[k], N = 121;
     const t = theta.slice(), ts = [], J = [], E = [], cJ = [], cE = [];
     for (let i = 0; i < N; i++) {
       t[k] = lo + (hi - lo) * i / (N - 1);
@@ -424,8 +427,18 @@
     run.st = { v: start.map(() => 0), s: start.map(() => 0), k: 0 };
     setTheta(start);
   }
+  // Moving theta by hand between steps starts a new run from there.
+  function movedByHand() {
+    const last = run.path[run.path.length - 1];
+    return last.every(Number.isFinite) && last.some((t, j) => t !== theta[j]);
+  }
+  function finished() {
+    const last = run.path[run.path.length - 1];
+    return !last.every(Number.isFinite) || run.costs.length > Number($("iters").value);
+  }
   function stepRun() {
     if (!run.path.length) resetRun();
+    else if (movedByHand()) { $("start").value = "current"; resetRun(); }
     const last = run.path[run.path.length - 1];
     if (!last.every(Number.isFinite) || run.costs.length > Number($("iters").value)) { pause(); return false; }
     const lr = Number($("lr").value);
@@ -442,7 +455,7 @@
   }
   function play() {
     if (run.timer) return;
-    if (!run.path.length) resetRun();
+    if (!run.path.length || finished()) resetRun();
     run.timer = setInterval(() => { if (!stepRun()) pause(); }, Number($("speed").value));
     $("play").disabled = true; $("pause").disabled = false;
   }
@@ -513,6 +526,7 @@
     $("pause").addEventListener("click", pause);
     $("step").addEventListener("click", () => { pause(); stepRun(); });
     $("reset").addEventListener("click", resetRun);
+    for (const id of ["optimizer", "start"]) $(id).addEventListener("change", resetRun);
     $("to-opt").disabled = !opt;
     $("to-opt").addEventListener("click", () => opt && setTheta(opt.theta));
     fromHash();
@@ -538,5 +552,7 @@
   init();
   // For tests and the curious: the page's own functions and state.
   window.logitfit = { math: M, X, y: Y, theta, state, run, setTheta, play, pause, step: stepRun,
-    reset: resetRun, update, render, data: D };
+    reset: resetRun, update, render, data: D,
+    draw: { data: drawData, normal: drawNormal, contour: drawContour, slice: drawSlice,
+      tables: updateTables, run: drawRun } };
 })();
