@@ -3,8 +3,10 @@
 One HTML file, no network requests: styles inline, every figure an embedded
 base64 PNG (matplotlib, Agg). Sections: summary (model, data, metrics),
 coefficients (table, and a plot with 95% intervals when the covariance is
-known), cost per iteration, ROC and PR curves, calibration, confusion matrix,
-and the decision boundary when the model has two features.
+known), cost per iteration, ROC and PR curves, calibration (with each bin's
+interval of the mean predicted probability when the covariance is known, from
+:mod:`logitfit.inference.calibration`), confusion matrix, and the decision
+boundary when the model has two features.
 """
 
 from __future__ import annotations
