@@ -27,6 +27,7 @@ from logitfit.model.fitted import FitRecord, FitStatistics, FittedModel, log_pro
 __all__ = ["LogisticRegression", "ConvergenceWarning", "SeparationWarning"]
 
 PENALTIES = fitting.PENALTIES
+_PARAM_NAMES: dict[type, list[str]] = {}
 
 
 class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimator):
@@ -177,6 +178,14 @@ class LogisticRegression(TermsMixin, CheckingMixin, ClassifierMixin, BaseEstimat
         self.lower_bounds = lower_bounds
         self.upper_bounds = upper_bounds
         self.weight_type = weight_type
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        # scikit-learn inspects __init__'s signature on every get_params call; it is fixed per class
+        names = _PARAM_NAMES.get(cls)
+        if names is None:
+            names = _PARAM_NAMES[cls] = super()._get_param_names()
+        return list(names)
 
     # ------------------------------------------------------------------ fit
 
