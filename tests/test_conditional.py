@@ -122,6 +122,22 @@ def test_large_stratum_equals_the_elementary_symmetric_polynomial():
     assert abs(ll - expected) < 1e-10 * abs(expected)
 
 
+@pytest.mark.parametrize("n, m", [(65, 2), (100, 7), (101, 30), (150, 140), (230, 12)])
+def test_long_strata_merged_in_runs_equal_the_row_by_row_recursion(n, m, monkeypatch):
+    import logitfit.model.conditional as mc
+
+    rng = np.random.default_rng(n + m)
+    X = rng.normal(size=(2 * n, 3))
+    case = np.concatenate([rng.permutation(np.arange(n) < m), rng.permutation(np.arange(n) < m)])
+    block = make_strata_block(X, case, [0, n, 2 * n], [1.0, 2.5])
+    beta = rng.normal(size=3)
+    runs = strata_kernel(block, beta, "exact", 2)
+    monkeypatch.setattr(mc, "_SHORT_STRATUM", 10**9)
+    rows = strata_kernel(block, beta, "exact", 2)
+    for a, b in zip(runs, rows, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
 def test_extreme_scores_stay_finite():
     X = np.array([[800.0], [0.0], [-800.0], [1.0], [3.0]])
     case = np.array([1, 1, 0, 0, 1], bool)
