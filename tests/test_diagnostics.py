@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logitfit import LogisticRegression, scan
 from logitfit.datasets import load_spector
@@ -36,6 +38,20 @@ def _generated():
     eta = X @ [0.8, -1.0, 0.4, 0.5] - 0.3
     y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
     return X, y, rng.uniform(0.2, 3.0, n)
+
+
+def _basis_data():
+    from logitfit.inference.diagnostics import InfluenceBasis
+
+    X, y, sw = _generated()
+    bases = []
+    for weights in (None, sw):
+        model = LogisticRegression(tol=FIT_TOL).fit(X, y, sample_weight=weights)
+        bases.append(InfluenceBasis.from_inference(model._inference(0)))
+    return (X, y.astype(float), sw), bases
+
+
+_BASIS_DATA, _BASIS = _basis_data()
 
 
 def _statsmodels(X, y, sw):
@@ -302,3 +318,33 @@ def test_frequency_weights_give_the_expanded_rows_diagnostics():
         _close(table[c], expanded[c][first])
     with pytest.raises(ValueError, match="pseudo-likelihood"):
         LogisticRegression(weight_type="probability").fit(X, y, sample_weight=w).diagnostics(X, y, w)
+
+
+@settings(max_examples=25, deadline=None)
+@given(chunk=st.integers(1, 400), threads=st.integers(1, 4), seed=st.integers(0, 3))
+def test_table_does_not_depend_on_chunks_or_threads(chunk, threads, seed):
+    from logitfit.inference.diagnostics import InfluenceBasis, diagnostics_in_memory
+
+    X, y, sw = _BASIS_DATA
+    basis = _BASIS[seed % 2]
+    whole = diagnostics_in_memory(basis, X, y, sw, n_threads=1, chunk_rows=len(y))
+    one = diagnostics_in_memory(basis, X, y, sw, n_threads=1, chunk_rows=chunk)
+    got = diagnostics_in_memory(basis, X, y, sw, n_threads=threads, chunk_rows=chunk)
+    for c in whole:
+        np.testing.assert_array_equal(got[c], one[c])  # threads never change a bit
+        _close(got[c], whole[c], rtol=1e-12)  # chunks change BLAS's rounding only
+    assert np.all((got["leverage"] >= 0) & (got["leverage"] <= 1))
+    assert isinstance(basis, InfluenceBasis)
+
+
+def test_sparse_design_equals_dense():
+    sp = pytest.importorskip("scipy.sparse")
+    X, y, sw = _generated()
+    model = LogisticRegression(tol=FIT_TOL).fit(X, y, sample_weight=sw)
+    dense = model.diagnostics(X, y, sample_weight=sw)
+    sparse = model.diagnostics(sp.csr_matrix(X), y, sample_weight=sw)
+    for c in dense:
+        _close(sparse[c], dense[c], rtol=1e-12)
+    a = model.goodness_of_fit(sp.csr_matrix(X), y, sample_weight=sw)
+    b = model.goodness_of_fit(X, y, sample_weight=sw)
+    assert [t.statistic for t in a.tests] == pytest.approx([t.statistic for t in b.tests], rel=1e-12)

@@ -19,7 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from logitfit.inference.diagnostics import InfluenceBasis, block_diagnostics, diagnostics_in_memory
+from logitfit.inference.diagnostics import (
+    InfluenceBasis,
+    block_diagnostics,
+    chunk_rows_for,
+    diagnostics_in_memory,
+)
 from logitfit.inference.goodness_of_fit import GofAccumulator, GoodnessOfFit
 
 __all__ = ["CheckingMixin", "write_columns"]
@@ -131,7 +136,10 @@ class CheckingMixin:
             acc = _dask_gof(self, basis, X, y, sample_weight, offset)
         else:
             D, y01, sw, off = self._checked_rows(X, y, sample_weight, offset)
-            acc.add(D, y01, sw, off)
+            step = chunk_rows_for(D.shape[1])  # a dense chunk at a time (sparse or wide designs)
+            for a in range(0, D.shape[0], step):
+                acc.add(D[a:a + step], y01[a:a + step], sw[a:a + step],
+                        None if off is None else off[a:a + step])
         return acc.result(groups)
 
     # ----------------------------------------------------------- helpers
@@ -292,6 +300,10 @@ def _dask_parts(est: Any, X: Any, y: Any, sample_weight: Any, offset: Any) -> tu
 
     if y is None:
         raise ValueError("diagnostics on Dask rows need y (a Dask array or Series of labels)")
+    if getattr(est, "class_weight", None) == "balanced":
+        raise ValueError("class_weight='balanced' weighs the classes by counts over all rows, which "
+                         "a Dask partition does not see: give sample_weight with the class weights "
+                         "multiplied in")
     frame = hasattr(X, "to_delayed") and hasattr(X, "columns")
     if frame:
         names = getattr(est, "feature_names_in_", None)

@@ -38,8 +38,8 @@ import numpy as np
 
 from logitfit._numerics import issparse, log_sigmoid, sigmoid
 
-__all__ = ["COLUMNS", "InfluenceBasis", "block_diagnostics", "diagnostics_in_memory", "iter_diagnostics",
-           "residuals_from_probabilities"]
+__all__ = ["COLUMNS", "InfluenceBasis", "block_diagnostics", "chunk_rows_for", "diagnostics_in_memory",
+           "iter_diagnostics", "residuals_from_probabilities"]
 
 #: The per-row columns before the DFBETAS (one ``dfbetas[<term>]`` per parameter after them).
 COLUMNS = ("fitted", "response", "pearson", "deviance", "student_pearson", "student_deviance",
@@ -47,6 +47,13 @@ COLUMNS = ("fitted", "response", "pearson", "deviance", "student_pearson", "stud
 
 #: Rows per chunk of an in-memory table (bounds the temporaries ``X~ V``: chunk x q floats).
 CHUNK_ROWS = 65_536
+#: Bytes of one chunk's dense ``X~`` at most (wide or sparse designs get fewer rows per chunk).
+CHUNK_BYTES = 64 << 20
+
+
+def chunk_rows_for(n_columns: int) -> int:
+    """Rows per chunk: :data:`CHUNK_ROWS`, fewer when a dense chunk would pass :data:`CHUNK_BYTES`."""
+    return int(max(64, min(CHUNK_ROWS, CHUNK_BYTES // (8 * max(1, n_columns + 1)))))
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ def block_diagnostics(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarr
 
 
 def diagnostics_in_memory(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarray,
-                          offset: np.ndarray | None = None, chunk_rows: int = CHUNK_ROWS,
+                          offset: np.ndarray | None = None, chunk_rows: int | None = None,
                           n_threads: int | None = None) -> dict[str, np.ndarray]:
     """:func:`block_diagnostics` of all rows, ``chunk_rows`` rows at a time on a thread pool, into one table.
 
@@ -150,6 +157,7 @@ def diagnostics_in_memory(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.n
     from logitfit.blocks.threads import default_threads, single_threaded_blas
 
     n = X.shape[0]
+    chunk_rows = chunk_rows or chunk_rows_for(X.shape[1])
     out = {c: np.empty(n) for c in basis.columns}
 
     def run(a: int) -> None:
