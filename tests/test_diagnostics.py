@@ -276,6 +276,12 @@ def test_cli_diagnose_end_to_end(tmp_path, capsys):
     assert f"{len(df)} rows" in text and "Hosmer-Lemeshow" in text
 
 
+def test_cli_diagnose_help_has_an_example(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    assert _cli("diagnose", "--help") == 0
+    assert "Example: logitfit diagnose model.json" in capsys.readouterr().out
+
+
 def test_cli_diagnose_errors_name_the_problem(tmp_path, capsys):
     df = _frame().drop(columns="w")
     data = tmp_path / "rows.csv"

@@ -18,8 +18,8 @@ from logitfit.cli.errors import EXIT_ERROR, CLIError, handling, print_error
 
 __all__ = ["diagnose", "diagnose_file", "register"]
 
-EPILOG = ("Example: logitfit fit loans.csv --target y -o model.json && logitfit diagnose "
-          "model.json loans.csv -o influence.parquet --top 5")
+EPILOG = ("Example: logitfit diagnose model.json loans.csv -o influence.parquet --top 5 "
+          "(model.json from 'logitfit fit loans.csv --target y -o model.json')")
 
 #: Columns printed for the most influential rows.
 SHOWN = ("row", "fitted", "student_pearson", "leverage", "cooks_distance")
