@@ -507,3 +507,15 @@ def test_pickle_drops_the_training_rows():
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
     assert "_retained" not in again.__dict__
+
+
+def test_shipped_ucla_data_equal_statsmodels_copy(ucla):
+    """logitfit.datasets.load_ucla_apply is the statsmodels file, byte for byte, with the order set."""
+    from logitfit import datasets
+
+    assert Path(datasets.path("ucla_apply")).read_bytes() == (_results_dir() / "ologit_ucla.csv").read_bytes()
+    shipped = datasets.load_ucla_apply()
+    assert list(shipped["apply"].cat.categories) == CATS and shipped["apply"].cat.ordered
+    np.testing.assert_array_equal(shipped["apply"].astype(str), ucla["apply"])
+    model = OrdinalLogisticRegression.from_formula("apply ~ pared + public + gpa", shipped)
+    np.testing.assert_array_equal(model.classes_, CATS)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-__all__ = ["load_exams", "load_infert", "load_spector", "path"]
+__all__ = ["load_exams", "load_infert", "load_spector", "load_ucla_apply", "path"]
 
-_FILES = {"exams": "exams.csv", "spector": "spector.csv", "infert": "infert.csv"}
+_FILES = {"exams": "exams.csv", "spector": "spector.csv", "infert": "infert.csv", "ucla_apply": "ucla_apply.csv"}
 
 
 def path(name: str) -> str:
@@ -21,7 +21,7 @@ def path(name: str) -> str:
 
     Parameters
     ----------
-    name : {"exams", "infert", "spector"}
+    name : {"exams", "infert", "spector", "ucla_apply"}
 
     Returns
     -------
@@ -138,3 +138,43 @@ def load_infert() -> Any:
     ((248, 8), 83, 83)
     """
     return _read("infert")
+
+
+def load_ucla_apply() -> Any:
+    """Intention to apply to graduate school (UCLA's ordinal logistic regression example), 400 students.
+
+    ``apply`` ("unlikely", "somewhat likely", "very likely"; returned as an
+    ordered pandas Categorical in that order), ``pared`` (1 if a parent has a
+    graduate degree), ``public`` (1 if the undergraduate institution is public)
+    and ``gpa``. The textbook model is the proportional-odds
+    ``apply ~ pared + public + gpa`` (R: ``MASS::polr``).
+
+    Source: UCLA Statistical Consulting Group (Institute for Digital Research
+    and Education), "Ordinal logistic regression | R data analysis examples"
+    (hypothetical data made for the example, file ``ologit.dta``); the CSV is the
+    one statsmodels ships for its ordinal-model tests
+    (``statsmodels/miscmodels/tests/results/ologit_ucla.csv``, statsmodels
+    0.15, BSD-3-Clause), copied byte for byte (SHA-256 ``1d486fb3...``).
+    Licence: BSD-3-Clause as redistributed by statsmodels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        400 rows; ``apply`` ordered categorical, ``pared`` and ``public``
+        integers, ``gpa`` float.
+
+    Examples
+    --------
+    >>> from logitfit.datasets import load_ucla_apply
+    >>> d = load_ucla_apply()
+    >>> d.shape, list(d["apply"].cat.categories)
+    ((400, 4), ['unlikely', 'somewhat likely', 'very likely'])
+    >>> d["apply"].value_counts(sort=False).tolist()
+    [220, 140, 40]
+    """
+    import pandas as pd
+
+    frame = _read("ucla_apply")
+    frame["apply"] = pd.Categorical(frame["apply"], categories=["unlikely", "somewhat likely", "very likely"],
+                                    ordered=True)
+    return frame
