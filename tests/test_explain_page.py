@@ -416,7 +416,11 @@ def test_sampling_rule_and_page_size():
     X = rng.normal(size=(10_000, 2))
     page = explain.page(X, y)
     assert page.rows == 2000 and page.rows_total == 10_000
-    assert "2000 of 10000 rows" in page.html
+    assert "2000 of 10000 rows" in page.html and "500 of them drawn" in page.html
+    data = json.loads(re.search(r'id="logitfit-data">(.*?)</script>', page.html).group(1))
+    drawn = np.array(data["drawn"])
+    assert drawn.size == 500 and np.all(np.diff(drawn) > 0) and drawn.max() < 2000
+    assert np.array(data["y"])[drawn].sum() == round(500 * y[idx].sum() / 2000)  # stratified
     assert page.size < 200_000, page.size
 
 
