@@ -519,3 +519,46 @@ def test_shipped_ucla_data_equal_statsmodels_copy(ucla):
     np.testing.assert_array_equal(shipped["apply"].astype(str), ucla["apply"])
     model = OrdinalLogisticRegression.from_formula("apply ~ pared + public + gpa", shipped)
     np.testing.assert_array_equal(model.classes_, CATS)
+
+
+def test_streamed_rows_fit_as_in_memory(tmp_path):
+    """The objective is a map over blocks: rows streamed from a Parquet file give the in-memory fit."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from logitfit.blocks.stream import StreamBlocks, StreamSpec
+    from logitfit.model.ordinal import category_counts
+    from logitfit.solvers import SolverOptions, minimize
+
+    X, y = _synthetic(700, seed=11)
+    offset = 0.2 * np.sin(np.arange(700))
+    sw = np.linspace(0.5, 1.5, 700)
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y, "w": sw, "o": offset}), path,
+                   row_group_size=100)
+    spec = StreamSpec(paths=(str(path),), fmt="parquet", features=("a", "b", "c"), target="y", weight="w",
+                      target_type=pa.int64(), offset="o")
+    streamed = StreamBlocks(spec, np.arange(4), 700, float(sw.sum()), rows_per_block=128)
+    memory = InMemoryBlocks(X, y, sw, offset=offset)
+    fits = []
+    for blocks in (streamed, memory):
+        objective = OrdinalObjective(blocks, 4, link="probit")
+        fits.append(minimize(objective, objective.zero(category_counts(blocks, 4)), "newton",
+                             SolverOptions(tol=1e-11)).x)
+    np.testing.assert_allclose(fits[0], fits[1], rtol=1e-8)
+    model = OrdinalLogisticRegression(link="probit", tol=1e-11).fit(X, y, sample_weight=sw, offset=offset)
+    np.testing.assert_allclose(fits[0][:3], model.coef_, rtol=1e-8)
+
+
+def test_lr_test_of_nested_models(ucla):
+    """logitfit.lr_test compares two ordinal fits; the statistic is statsmodels' llf difference."""
+    from logitfit import lr_test
+
+    X, y = _datasets(ucla)["ucla"]
+    full = OrdinalLogisticRegression(tol=1e-10).fit(X, y)
+    restricted = OrdinalLogisticRegression(tol=1e-10).fit(X[:, [0, 2]], y)
+    test = lr_test(restricted, full)
+    _, res_full = _statsmodels_fit(X, y)
+    _, res_restricted = _statsmodels_fit(X[:, [0, 2]], y)
+    assert test.df == 1
+    assert test.statistic == pytest.approx(2 * (res_full.llf - res_restricted.llf), rel=1e-6)

@@ -54,6 +54,8 @@ class _OrdinalStats:
     link: str
     penalised: bool
     l1: bool = False
+    firth: bool = False  # what logitfit.lr_test asks of a fit
+    weight_type: str | None = None
 
     def cov(self, cov_type: str = "nonrobust", groups: Any = None) -> np.ndarray:
         raise NotImplementedError

@@ -102,8 +102,8 @@ def plot_category_probabilities(model: Any, data: Any, feature: str | None = Non
     if not numeric:
         ax.set_xticks(np.arange(x.size), [str(v) for v in x])
     ax.set_xlabel(feature)
-    ax.set_ylabel("probability")
+    ax.set_ylabel("probability (other inputs at mean / mode)")
     ax.set_ylim(0.0, 1.0)
-    ax.set_title(f"Category probabilities against {feature} (others at mean / mode)")
+    ax.set_title(f"P(category) against {feature}")
     ax.legend(title="category", fontsize="small")
     return fig
