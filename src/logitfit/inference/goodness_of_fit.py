@@ -351,8 +351,8 @@ class GoodnessOfFit:
     >>> X = rng.normal(size=(200, 2))
     >>> y = (X @ [1.0, -2.0] + rng.logistic(size=200) > 0).astype(int)
     >>> gof = LogisticRegression().fit(X, y).goodness_of_fit(X, y)
-    >>> [t.name for t in gof.tests]
-    ['Hosmer-Lemeshow', 'le Cessie-van Houwelingen']
+    >>> [t.name for t in gof.tests][:2], gof["Hosmer-Lemeshow"].df
+    (['Hosmer-Lemeshow', 'le Cessie-van Houwelingen'], 8)
     """
 
     tests: list[GofTest]
