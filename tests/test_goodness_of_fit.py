@@ -206,3 +206,15 @@ def test_bad_groups_and_multinomial_are_refused():
         model.goodness_of_fit(X, y, groups=2)
     with pytest.raises(ValueError, match="binary model"):
         LogisticRegression().fit(X, (X[:, 0] > 3).astype(int) + y).goodness_of_fit(X, y)
+
+
+@pytest.mark.parametrize("module", ["logitfit.inference.goodness_of_fit", "logitfit.inference.diagnostics",
+                                    "logitfit.estimators.checking", "logitfit.plots.diagnostics"])
+def test_module_examples_run(module, tmp_path, monkeypatch):
+    # the examples of names outside the API reference's list (methods, helpers) run too
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 5
