@@ -480,6 +480,10 @@ def test_bad_input_is_named():
         explain.page(np.zeros((3, 1)), [0, 0, 0])
     with pytest.raises(ValueError, match="no feature 'zz'"):
         explain.page(np.zeros((4, 2)), [0, 1, 0, 1], features=["zz"])
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="column 'city' is not numeric"):
+        explain.page(pd.DataFrame({"a": [1.0, 2, 3, 4], "city": ["x", "y", "x", "z"]}), [0, 1, 0, 1])
     with pytest.raises(ValueError, match="not finite on row 1"):
         explain.page(np.array([[0.0], [np.nan], [1.0]]), [0, 1, 0])
 

@@ -230,7 +230,17 @@ def _asset(name: str) -> str:
 def _columns(X: Any, names: list[str] | None) -> tuple[np.ndarray, list[str]]:
     if names is None and hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
-    X = np.asarray(X, dtype=np.float64)
+    try:
+        X = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        cols = [X[c] for c in X.columns] if hasattr(X, "columns") else np.asarray(X, dtype=object).T
+        for j, col in enumerate(cols):
+            try:
+                np.asarray(col, dtype=np.float64)
+            except (TypeError, ValueError):
+                label = names[j] if names is not None and j < len(names) else f"x{j + 1}"
+                raise ValueError(f"feature column {label!r} is not numeric") from None
+        raise
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2 or X.shape[1] == 0:
