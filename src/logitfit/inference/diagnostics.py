@@ -115,6 +115,18 @@ def block_diagnostics(basis: InfluenceBasis, X: Any, y: np.ndarray, sw: np.ndarr
     """Every column of :attr:`InfluenceBasis.columns` for one block of rows (module formulas).
 
     ``y`` holds 0/1 class indices (1 = the second class), ``sw`` the sample weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit.inference.diagnostics import InfluenceBasis, block_diagnostics
+    >>> basis = InfluenceBasis(np.array([1.0, 0.0]), np.eye(2), True, ("x0", "Intercept"))
+    >>> X, y = np.array([[0.0], [1.0]]), np.array([1.0, 0.0])
+    >>> out = block_diagnostics(basis, X, y, np.ones(2))
+    >>> out["fitted"].round(4), out["pearson"].round(4), out["leverage"].round(4)
+    (array([0.5   , 0.7311]), array([ 1.    , -1.6487]), array([0.25  , 0.3932]))
+    >>> list(out)[-2:]
+    ['dfbetas[x0]', 'dfbetas[Intercept]']
     """
     Xt = _augmented(X, basis.fit_intercept)
     y = np.asarray(y, dtype=np.float64)
