@@ -354,3 +354,13 @@ def test_sparse_design_equals_dense():
     a = model.goodness_of_fit(sp.csr_matrix(X), y, sample_weight=sw)
     b = model.goodness_of_fit(X, y, sample_weight=sw)
     assert [t.statistic for t in a.tests] == pytest.approx([t.statistic for t in b.tests], rel=1e-12)
+
+
+def test_a_loaded_model_gives_the_same_table(tmp_path):
+    from logitfit import load
+
+    X, y, sw = _spector()
+    model = LogisticRegression(tol=FIT_TOL).fit(X, y)
+    model.save(tmp_path / "m.json")
+    loaded = load(tmp_path / "m.json")  # the model file's stored covariance, no training rows
+    pd.testing.assert_frame_equal(loaded.diagnostics(X, y), model.diagnostics(X, y), rtol=1e-12)
