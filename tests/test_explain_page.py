@@ -314,6 +314,17 @@ def test_hostile_column_name_stays_text(tmp_path):
         assert HOSTILE in browser.js("document.getElementById('theta1').labels[0].textContent")
         assert browser.js("document.title") == HOSTILE  # escaped markup reads back as text
         assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
+        # in a notebook: _repr_html_ puts the page in an iframe's srcdoc, where it runs the same
+        nb = tmp_path / "notebook.html"
+        nb.write_text(f"<!DOCTYPE html><html><body>{page._repr_html_()}</body></html>", encoding="utf-8")
+        browser.call("Page.navigate", session=True, url=nb.as_uri())
+        browser.wait_event("Page.loadEventFired")
+        inner = "document.querySelector('iframe').contentWindow"
+        assert browser.js(f"window.pwned === undefined && {inner}.pwned === undefined")
+        assert browser.js(f"{inner}.logitfit.data.names[1]") == HOSTILE
+        J = browser.js(f"{inner}.logitfit.state.cost")
+        assert J == cost(np.zeros(3), explain.with_intercept(X), y)
+        assert not [e for e in browser.events if e.get("method") == "Runtime.exceptionThrown"]
     finally:
         browser.close()
 

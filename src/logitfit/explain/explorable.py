@@ -411,7 +411,8 @@ _TEMPLATE = """<!DOCTYPE html>
  </div>
  <div class="panel"><h2>The data and the decision boundary</h2>
   <svg id="data-plot" width="340" height="270" role="img" aria-label="data and decision boundary"></svg>
-  <p>Filled: y = 1; open: y = 0. Black: θᵀx = 0; green arrow: its normal, toward h &gt; 1/2.</p></div>
+  <p id="data-note">Filled: y = 1; open: y = 0. Black: θᵀx = 0; green arrow: its normal, toward
+  h &gt; 1/2; dashed orange: the boundary at θ*.</p></div>
  <div class="panel"><h2>The sigmoid along the boundary's normal</h2>
   <svg id="normal-plot" width="340" height="270" role="img" aria-label="sigmoid along the normal"></svg>
   <p>Each row at its signed distance θᵀx/|w| from the boundary (w: the feature weights), at its label.</p></div>

@@ -505,6 +505,10 @@
 
   function init() {
     $("summary").textContent = D.summary;
+    if (n === 2) {
+      $("data-note").textContent = "Filled: y = 1; open: y = 0. Curve: h = σ(θ0 + θ1 x); black: the "
+        + "boundary x = −θ0/θ1, where h = 1/2; dashed orange: the curve at θ*.";
+    }
     $("opt-cost").textContent = opt ? fmt(opt.cost, 10) : "none (the data are separable)";
     $("opt-theta").textContent = opt ? "[" + opt.theta.map((v) => fmt(v, 6)).join(", ") + "]" : "none";
     buildSliders();
