@@ -325,7 +325,10 @@ def test_model_file_records_the_offset(tmp_path):
     X, y, off = _exposure(300)
     m = LogisticRegression().fit(X, y, offset=off)
     m.save(tmp_path / "m.json")
-    assert json.loads((tmp_path / "m.json").read_text())["offset"] == {"name": "offset"}
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["offset"] == {"name": "offset"}
+    # a version-3 reader would drop the offset and predict without it: the file says version 4
+    assert doc["format_version"] == 4
     fitted = load_model(tmp_path / "m.json")
     assert fitted.offset == "offset"
     with pytest.raises(ValueError, match="fitted with an offset"):
@@ -335,7 +338,8 @@ def test_model_file_records_the_offset(tmp_path):
     # a model without an offset writes no such field, and predicts with one when given
     plain = LogisticRegression().fit(X, y)
     plain.save(tmp_path / "p.json")
-    assert "offset" not in json.loads((tmp_path / "p.json").read_text())
+    plain_doc = json.loads((tmp_path / "p.json").read_text())
+    assert "offset" not in plain_doc and plain_doc["format_version"] == 3
     assert np.array_equal(FittedModel(plain.coef_, plain.intercept_, plain.classes_).decision_function(X, off),
                           plain.decision_function(X) + off)
 

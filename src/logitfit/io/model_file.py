@@ -57,7 +57,10 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "SIGNATURE_ALGORITHM", 
            "atomic_write", "load_model", "read_document", "save_model", "to_document"]
 
 FORMAT = "logitfit.model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+#: The version a plain model is written as; files a version-3 reader would
+#: misread (an offset it would drop, grouped constants it would ignore) say 4.
+PLAIN_FORMAT_VERSION = 3
 SIGNATURE_ALGORITHM = "HMAC-SHA256"
 #: Bounds on what a file may declare, checked before anything is allocated.
 MAX_FILE_BYTES = 1 << 30
@@ -208,7 +211,7 @@ def to_document(model: FittedModel, *, key: bytes | str | None = None,
     stats = model.statistics
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if offset_field(model) or grouped_field(model) else PLAIN_FORMAT_VERSION,
         "logitfit_version": __version__,
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "estimator": estimator,
