@@ -32,9 +32,9 @@ The block kernels return these sums in the natural coordinates ``(beta, theta)``
 link ``sigmoid(b) - sigmoid(a) = sigmoid(b) sigmoid(-a) (1 - exp(a - b))``, so
 ``log p = log_sigmoid(b) + log_sigmoid(-a) + log1mexp(b - a)``; for the others
 ``log p = log F(b) + log1mexp(log F(b) - log F(a))`` or, in the upper tail,
-the same with survival functions ``1 - F``. (For cloglog past ``e^t ~ 1e5``,
-where a probability is below ``exp(-1e5)``, the curvature terms ``r^2`` and
-``r g`` cancel to a few digits; fits never reach that region.)
+the same with survival functions ``1 - F``; the derivatives are written with the
+hazards ``f/F`` and ``f/(1 - F)`` so that no two large terms cancel
+(:func:`_row_terms`).
 """
 
 from __future__ import annotations
@@ -68,21 +68,28 @@ def log1mexp(u: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the links
-# Each link gives log F, log(1 - F), log f and g = (log f)' at finite t.
+# Each link gives, at finite t: log F, log(1 - F), log f, the hazard h = f/(1 - F), the
+# reverse hazard r = f/F, and s_up = h + g, s_lo = g - r with g = (log f)' (each in a form
+# without cancellation where one exists).
 
 
 def _logit(t):
-    return log_sigmoid(t), log_sigmoid(-t), log_sigmoid(t) + log_sigmoid(-t), sigmoid(-t) - sigmoid(t)
+    st, smt = sigmoid(t), sigmoid(-t)
+    return log_sigmoid(t), log_sigmoid(-t), log_sigmoid(t) + log_sigmoid(-t), st, smt, smt, -st
 
 
 def _probit(t):
-    return log_ndtr(t), log_ndtr(-t), -0.5 * t * t - _LOG_SQRT_2PI, -t
+    lF, lS, lf = log_ndtr(t), log_ndtr(-t), -0.5 * t * t - _LOG_SQRT_2PI
+    h, r = np.exp(lf - lS), np.exp(lf - lF)
+    return lF, lS, lf, h, r, h - t, -t - r
 
 
 def _cloglog(t):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         et = np.exp(t)
-    return log1mexp(et), -et, t - et, 1.0 - et
+        r = np.where(et > 0, et / np.expm1(et), 1.0)
+        r = np.where(np.isnan(r), 0.0, r)  # inf / inf past t ~ 6.6: r = 0 to double precision
+    return log1mexp(et), -et, t - et, et, r, np.ones_like(t), 1.0 - et - r
 
 
 _LINK_FUNCS: dict[str, Callable] = {"logit": _logit, "probit": _probit, "cloglog": _cloglog}
@@ -105,31 +112,60 @@ def link_quantile(link: str, q: np.ndarray) -> np.ndarray:
 
 
 def _row_terms(a: np.ndarray, b: np.ndarray, link: str):
-    """``(log p, r_a, r_b, g(a), g(b))`` per row for cut points ``a < b`` (a may be -inf, b +inf)."""
+    """``(log p, r_a, r_b, A, B, d)`` per row for cut points ``a < b`` (a may be -inf, b +inf).
+
+    ``p = F(b) - F(a)``, ``r_a = f(a)/p``, ``r_b = f(b)/p``, ``A = r_a + g(a)``,
+    ``B = r_b - g(b)`` (so ``l_aa = r_a A``, ``l_bb = r_b B``, ``l_ab = -r_a r_b``)
+    and ``d = l_aa + 2 l_ab + l_bb``, the curvature in eta. ``p`` is taken from the
+    side where it is not a difference of two numbers near 1: with ``F(a) > 1/2``
+    as ``S(a) (1 - e^D)``, ``D = log S(b) - log S(a)``, else as ``F(b) (1 - e^E)``,
+    ``E = log F(a) - log F(b)``; with ``q = 1/(1 - e^D)``::
+
+        upper: r_a = h(a) q,      r_b = h(b) e^D q,  d = e^D q^2 (h(a) - h(b))^2 + r_a s_up(a) - r_b s_up(b)
+        lower: r_a = r(a) e^E q,  r_b = r(b) q,      d = e^E q^2 (r(a) - r(b))^2 + r_a s_lo(a) - r_b s_lo(b)
+
+    (no cancellation of large terms; for the logit link ``1 - e^D`` and
+    ``1 - e^E`` come from ``1 - exp(a - b)`` exactly, for cloglog ``D = -e^a
+    (e^{b-a} - 1)``).
+    """
     fa, fb = np.isfinite(a), np.isfinite(b)
     a0, b0 = np.where(fa, a, 0.0), np.where(fb, b, 0.0)
-    lFa, lSa, lfa, ga = _LINK_FUNCS[link](a0)
-    lFb, lSb, lfb, gb = _LINK_FUNCS[link](b0)
-    # the missing ends: F(-inf) = 0, F(+inf) = 1 (their densities are 0)
-    lFa = np.where(fa, lFa, -np.inf)
-    lSa = np.where(fa, lSa, 0.0)
-    lSb = np.where(fb, lSb, -np.inf)
-    lFb = np.where(fb, lFb, 0.0)
+    lFa, lSa, _, ha, rra, sua, sla = _LINK_FUNCS[link](a0)
+    lFb, lSb, _, hb, rrb, sub, slb = _LINK_FUNCS[link](b0)
+    # the missing ends: F(-inf) = 0, F(+inf) = 1
+    lFa, lSa = np.where(fa, lFa, -np.inf), np.where(fa, lSa, 0.0)
+    lFb, lSb = np.where(fb, lFb, 0.0), np.where(fb, lSb, -np.inf)
+    upper = fa & (lFa > lSa)
     # Past the range of doubles (cloglog beyond |t| ~ 700) p underflows to 0: log p is -inf there.
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         if link == "logit":
-            d = np.where(fa & fb, b0 - a0, np.inf)
-            logp = np.where(fb, lFb, 0.0) + np.where(fa, lSa, 0.0) + log1mexp(d)
+            m = -np.expm1(np.where(fa & fb, a0 - b0, -np.inf))  # 1 - exp(a - b)
+            # upper: 1 - e^D = sigmoid(b) m; lower: 1 - e^E = sigmoid(-a) m (sigmoid(-inf) = 1)
+            one_minus = np.where(upper, np.where(fb, sigmoid(b0), 1.0), np.where(fa, sigmoid(-a0), 1.0)) * m
+            ratio = np.where(upper, np.where(fb, np.exp(lSb - lSa), 0.0), np.where(fa, np.exp(lFa - lFb), 0.0))
+            q = 1.0 / one_minus
+            eq = ratio * q  # e^D q (upper) or e^E q (lower)
         else:
-            # F(b) - F(a) from the side where the larger of the two terms is not close to 1
-            upper = fa & (lFa > lSa)
-            lo = lFb + log1mexp(np.where(fa, lFb - lFa, np.inf))
-            hi = lSa + log1mexp(np.where(fb, lSa - lSb, np.inf))
-            logp = np.where(upper, hi, lo)
+            if link == "cloglog":
+                D = np.where(fb, -np.exp(a0) * np.expm1(b0 - a0), -np.inf)
+            else:
+                D = np.where(fb, lSb - lSa, -np.inf)
+            E = np.where(fa, lFa - lFb, -np.inf)
+            X = np.where(upper, D, E)
+            q = -1.0 / np.expm1(X)
+            eq = np.exp(X) * q
+        logp = np.where(upper, lSa, np.where(fb, lFb, 0.0)) - np.log(q)
         logp = np.where(np.isnan(logp), -np.inf, logp)
-        ra = np.where(fa, np.exp(np.where(fa, lfa, 0.0) - logp), 0.0)
-        rb = np.where(fb, np.exp(np.where(fb, lfb, 0.0) - logp), 0.0)
-    return logp, ra, rb, np.where(fa, ga, 0.0), np.where(fb, gb, 0.0)
+        ra = np.where(fa, np.where(upper, ha * q, rra * eq), 0.0)
+        rb = np.where(fb, np.where(upper, hb * eq, rrb * q), 0.0)
+        A = np.where(fa, np.where(upper, ha * eq + sua, rra * q + sla), 0.0)
+        B = np.where(fb, np.where(upper, hb * q - sub, rrb * eq - slb), 0.0)
+        # upper rows have a finite a (the term vanishes as b -> inf); lower rows: r(+inf) = 0
+        spread = np.where(upper, ha - hb, rra - np.where(fb, rrb, 0.0))
+        d = (np.where(np.where(upper, fb, fa), eq * q * spread * spread, 0.0)
+             + np.where(fa, ra * np.where(upper, sua, sla), 0.0)
+             - np.where(fb, rb * np.where(upper, sub, slb), 0.0))
+    return logp, ra, rb, A, B, d
 
 
 def _cuts(theta: np.ndarray, y: np.ndarray, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +260,7 @@ def ordinal_kernel(block: Block, beta: np.ndarray, theta: np.ndarray, link: str,
     sw = block.sw
     K = theta.size + 1
     a, b = _cuts(theta, y, _eta(block, beta))
-    logp, ra, rb, ga, gb = _row_terms(a, b, link)
+    logp, ra, rb, A, B, d = _row_terms(a, b, link)
     total = -float(sw @ logp)
     if level == 0:
         return (total,)
@@ -233,11 +269,11 @@ def ordinal_kernel(block: Block, beta: np.ndarray, theta: np.ndarray, link: str,
                + np.bincount(y, weights=sw * ra, minlength=K)[1:])
     if level == 1:
         return total, g_beta, g_theta
-    l_aa = ra * ra + ra * ga
-    l_bb = rb * rb - rb * gb
+    l_aa = ra * A
+    l_bb = rb * B
     l_ab = -ra * rb
     # >= 0 in exact arithmetic (log-concave F); clipping keeps rounding from breaking dsyrk's sqrt
-    d = np.maximum(l_aa + 2.0 * l_ab + l_bb, 0.0) * sw
+    d = np.maximum(d, 0.0) * sw
     p = beta.size
     H_bb = gram(block.X, d, False) if p else np.zeros((0, 0))
     M = np.zeros((y.size, K))
@@ -263,7 +299,7 @@ def ordinal_score_kernel(block: Block, beta: np.ndarray, theta: np.ndarray, link
     y = block.y.astype(np.intp, copy=False)
     K = theta.size + 1
     a, b = _cuts(theta, y, _eta(block, beta))
-    _, ra, rb, _, _ = _row_terms(a, b, link)
+    _, ra, rb, _, _, _ = _row_terms(a, b, link)
     X = block.X.toarray() if hasattr(block.X, "toarray") else np.asarray(block.X, dtype=np.float64)
     T = np.zeros((y.size, K + 1))
     rows = np.arange(y.size)
