@@ -485,7 +485,10 @@ def test_state_round_trip_and_validation(ucla):
     with pytest.raises(ValueError, match="training rows"):
         again.summary(cov_type="HC0")
     bad = [("thresholds", [1.0, 0.5]), ("thresholds", [0.0]), ("coef", ["1"]), ("link", "cauchit"),
-           ("coef", [float("nan")] * 3)]
+           ("coef", [float("nan")] * 3), ("fit", {"n_iter": [1] * 5, "converged": True, "solver": "newton",
+                                                  "objective": 1.0}),
+           ("fit", {"n_iter": 3, "converged": True, "solver": "os.system", "objective": 1.0}),
+           ("offset", "yes"), ("feature_names", ["a", "b"])]
     for key, value in bad:
         broken = json.loads(json.dumps(state))
         broken[key] = value

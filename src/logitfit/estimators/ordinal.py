@@ -450,13 +450,15 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
         elif chk.get("names_from_fit", bool):
             model.feature_names_in_ = np.asarray(names, dtype=object)
         fit = chk.get("fit", dict)
+        record = check_state(fit, "ordinal model: fit")
+        n_iter, converged = record.get("n_iter", int), record.get("converged", bool)
+        solver, objective = record.get("solver", str), record.get("objective", (int, float))
+        if n_iter < 0 or solver not in SOLVERS[1:] or not np.isfinite(objective):
+            raise ValueError("ordinal model: the fit record needs n_iter >= 0, a known solver and a finite objective")
         model.classes_, model.coef_, model.thresholds_ = classes, coef, theta
         model.offset_fitted_ = chk.get("offset", bool)
         model.n_features_in_ = coef.size
-        model.n_iter_ = fit.get("n_iter")
-        model.converged_ = bool(fit.get("converged"))
-        model.solver_ = fit.get("solver")
-        model.objective_ = fit.get("objective")
+        model.n_iter_, model.converged_, model.solver_, model.objective_ = n_iter, converged, solver, float(objective)
         inf = state.get("inference")
         if inf is not None:
             model.stored_inference_ = StoredOrdinalInference.from_dict(
