@@ -564,3 +564,16 @@ def test_lr_test_of_nested_models(ucla):
     _, res_restricted = _statsmodels_fit(X[:, [0, 2]], y)
     assert test.df == 1
     assert test.statistic == pytest.approx(2 * (res_full.llf - res_restricted.llf), rel=1e-6)
+
+
+def test_sparse_rows_give_the_dense_fit():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)) * (rng.random((300, 4)) < 0.5)
+    y = np.digitize(X @ [1.0, -1.0, 0.5, 0.0] + rng.logistic(size=300), [-1.0, 0.0, 1.0])
+    dense = OrdinalLogisticRegression(tol=1e-10).fit(X, y)
+    sparse = OrdinalLogisticRegression(tol=1e-10).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-12)
+    np.testing.assert_allclose(sparse.cov_params("HC0"), dense.cov_params("HC0"), rtol=1e-10)
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-12)
