@@ -147,6 +147,16 @@ def test_conditional_fit_summary_predict_report(matched_csv, tmp_path):
     np.testing.assert_allclose(logitfit.load(by_formula).coef_, ref.coef_, rtol=1e-10)
 
 
+def test_ordinal_lasso_has_no_standard_errors(ucla_csv, tmp_path):
+    model = tmp_path / "lasso.json"
+    out = run("fit", ucla_csv, "--model", "ordinal", "--target", "apply", "--penalty", "l1", "--alpha", "0.02",
+              "-o", model)
+    assert "no standard errors" in out.output and "pared" in out.output
+    summary = json.loads(run("summary", model, "--json").output)
+    assert summary["coef"]["public"] == 0.0
+    assert "no standard errors" in run("summary", model).output
+
+
 def test_usage_errors_are_one_paragraph(ucla_csv, matched_csv):
     out = run("fit", matched_csv, "--model", "conditional", "--target", "case", ok=False)
     assert out.exit_code == 2 and "--strata" in out.output

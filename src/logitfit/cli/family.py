@@ -150,7 +150,7 @@ def family_model(path: Path, key: str | None = None) -> FamilyFit | None:
 
 
 def fit_text(fit: FamilyFit, output: Path | None) -> str:
-    text = str(fit.estimator.summary())
+    text = summary_family(fit)[0]
     if fit.kind == "ordinal" and _brant_applies(fit.estimator):
         text += "\n\nBrant test of proportional odds\n" + str(fit.estimator.brant_test())
     if output is not None:
