@@ -577,3 +577,13 @@ def test_sparse_rows_give_the_dense_fit():
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-12)
     np.testing.assert_allclose(sparse.cov_params("HC0"), dense.cov_params("HC0"), rtol=1e-10)
     np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-12)
+
+
+def test_separated_categories_warn():
+    from logitfit import ConvergenceWarning
+
+    X = np.arange(30.0)[:, None]
+    y = np.repeat([0, 1, 2], 10)  # x orders the categories perfectly: no finite maximum
+    with pytest.warns(ConvergenceWarning, match="separate the categories"):
+        model = OrdinalLogisticRegression(max_iter=30).fit(X, y)
+    assert not model.converged_

@@ -7,6 +7,7 @@ this module validates input, runs the solver and keeps the fit.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from logitfit.data.encoding import (
 )
 from logitfit.data.offsets import check_offset
 from logitfit.data.validation import check_finite, check_non_numeric_columns, check_sample_weight
+from logitfit.exceptions import ConvergenceWarning
 from logitfit.model.ordinal import (
     LINKS,
     OrdinalObjective,
@@ -233,6 +235,10 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
         elif solver == "auto":
             solver = "newton"
         result = minimize(objective, objective.zero(counts), solver, options)
+        if not result.converged:
+            warnings.warn(f"the ordinal fit did not converge: {result.message} (max |grad| {result.grad_norm:.3g}); "
+                          "a feature may separate the categories (estimates then drift to infinity)",
+                          ConvergenceWarning, stacklevel=2)
         self.classes_ = classes
         self.offset_fitted_ = off is not None
         self.coef_, self.thresholds_ = objective.unpack(result.x)
