@@ -441,19 +441,37 @@ def test_lr_test_and_aic(ucla):
 
 
 def test_average_marginal_effects_match_finite_differences(ucla):
+    from logitfit.inference.ordinal import OrdinalInference
+
     X, y = _synthetic(300)
     sw = np.linspace(0.5, 2.0, 300)
     for link in ("logit", "cloglog"):
-        model = OrdinalLogisticRegression(link=link).fit(X, y, sample_weight=sw)
-        ame = model.marginal_effects()
+        model = OrdinalLogisticRegression(link=link, tol=1e-10).fit(X, y, sample_weight=sw)
+        me = model.marginal_effects()
+        ame = me["effect"]
         h = 1e-6
-        for j in range(3):
+        for j in range(3):  # the effect: finite differences of the average predicted probabilities
             up, down = X.copy(), X.copy()
             up[:, j] += h
             down[:, j] -= h
             fd = sw @ (model.predict_proba(up) - model.predict_proba(down)) / (2 * h) / sw.sum()
             np.testing.assert_allclose(ame[j], fd, atol=1e-8)
         np.testing.assert_allclose(ame.sum(axis=1), 0.0, atol=1e-14)
+        # the standard errors: the delta method with a finite-difference Jacobian in (beta, theta)
+        objective, x = model._retained
+        params = np.concatenate([model.coef_, model.thresholds_])
+
+        def effect(v):
+            at = objective.pack(v[:3], v[3:])
+            return OrdinalInference(objective, at, ["a", "b", "c"], model.classes_).marginal_effects()["effect"]
+
+        J = _richardson(lambda v: effect(v).ravel(), params, h=1e-4).T
+        V = model.cov_params()
+        se = np.sqrt(np.einsum("ij,jk,ik->i", J, V, J)).reshape(ame.shape)
+        np.testing.assert_allclose(me["std_err"], se, rtol=1e-6)
+        np.testing.assert_allclose(me["z"], ame / se, rtol=1e-6)
+        assert list(me["names"]) == ["x0", "x1", "x2"] and list(me["categories"]) == [0, 1, 2, 3]
+        del x
 
 
 def test_summary_text_and_frame(ucla):

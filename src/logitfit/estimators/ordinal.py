@@ -349,9 +349,10 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
         """LR test of all slopes against the thresholds-only model."""
         return self._inference().lr_test()
 
-    def marginal_effects(self) -> np.ndarray:
-        """Average marginal effects ``d P(y = k) / d x_j`` over the training rows, shape (p, K)."""
-        return self._inference().marginal_effects()
+    def marginal_effects(self, cov_type: str = "nonrobust", groups: Any = None) -> dict[str, Any]:
+        """Average marginal effects ``d P(y = k) / d x_j`` over the training rows with delta-method
+        standard errors: ``{"effect", "std_err", "z", "p_value"}`` of shape (p, K), ``"names"``, ``"categories"``."""
+        return self._inference().marginal_effects(cov_type, groups)
 
     def brant_test(self) -> Any:
         """Brant's (1990) Wald test of proportional odds, overall and per feature (logit link)."""

@@ -329,17 +329,49 @@ class OrdinalInference(_OrdinalStats):
 
     # --------------------------------------------------------- marginal effects
 
-    def marginal_effects(self) -> np.ndarray:
-        """Average marginal effects ``d P(y = k) / d x_j``, shape (p, K) (rows in memory)."""
+    def marginal_effects(self, cov_type: str = "nonrobust", groups: Any = None) -> dict[str, Any]:
+        """Average marginal effects on each category's probability, with delta-method standard errors.
+
+        ``effect[j, k] = beta_j m_k``, ``m_k = (1/S) sum_i s_i [f(theta_{k-1} - eta_i) - f(theta_k - eta_i)]``
+        (rows in memory). The Jacobian in ``(beta, theta)`` is exact (``f' = f g``)::
+
+            d effect_jk / d beta_l  = delta_jl m_k + beta_j (1/S) sum_i s_i x_il [f'(theta_k - eta_i) - f'(theta_{k-1} - eta_i)]
+            d effect_jk / d theta_m = beta_j (1/S) sum_i s_i [f'(theta_{k-1} - eta_i) [m = k-1] - f'(theta_k - eta_i) [m = k]]
+
+        Returns ``{"effect", "std_err", "z", "p_value"}`` (arrays of shape (p, K)),
+        ``"names"`` (the features) and ``"categories"``.
+        """
         X = _rows(self.obj)
         eta = np.asarray(X @ self.beta, dtype=np.float64).ravel()
         offset = getattr(self.obj.blocks, "offset", None)
         if offset is not None:
             eta = eta + offset
         sw = self.obj.blocks.sw  # type: ignore[attr-defined]
-        dens = _density(self.theta, eta, self.obj.link)  # (n, K + 1) at theta_{-1}..theta_{K-1}
-        dP = dens[:, :-1] - dens[:, 1:]  # d P_k / d eta
-        return np.outer(self.beta, sw @ dP / self.S)
+        dens, slope = _density(self.theta, eta, self.obj.link)  # (n, K + 1) at theta_{-1}..theta_{K-1}
+        m = sw @ (dens[:, :-1] - dens[:, 1:]) / self.S  # d P_k / d eta, averaged
+        effect = np.outer(self.beta, m)
+        p, K = self.beta.size, m.size
+        dm_beta = np.asarray(X.T @ ((slope[:, 1:] - slope[:, :-1]) * sw[:, None]), dtype=np.float64) / self.S
+        tot = sw @ slope / self.S  # (K + 1,): mean f' at each threshold (0 at the ends)
+        dm_theta = np.zeros((K, K - 1))
+        for k in range(K):
+            if k >= 1:
+                dm_theta[k, k - 1] += tot[k]
+            if k <= K - 2:
+                dm_theta[k, k] -= tot[k + 1]
+        J = np.zeros((p * K, p + K - 1))
+        for j in range(p):
+            rows = slice(j * K, (j + 1) * K)
+            J[rows, :p] = self.beta[j] * dm_beta.T
+            J[rows, j] += m
+            J[rows, p:] = self.beta[j] * dm_theta
+        V = self.cov(cov_type, groups)
+        se = np.sqrt(np.einsum("ij,jk,ik->i", J, V, J)).reshape(p, K)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, effect / se, np.nan)
+        return {"effect": effect, "std_err": se, "z": z,
+                "p_value": np.array([[normal_two_sided_p(v) for v in row] for row in z]).reshape(p, K),
+                "names": np.array(self.feature_names), "categories": np.array(self.classes)}
 
 
 class _ThresholdsOnly:
@@ -382,14 +414,15 @@ def _rows(obj: OrdinalObjective) -> Any:
     return X
 
 
-def _density(theta: np.ndarray, eta: np.ndarray, link: str) -> np.ndarray:
-    """``f(theta_k - eta)`` for k = -1..K-1 (0 at the infinite ends), shape (n, K + 1)."""
+def _density(theta: np.ndarray, eta: np.ndarray, link: str) -> tuple[np.ndarray, np.ndarray]:
+    """``f(theta_k - eta)`` and ``f'(theta_k - eta)`` for k = -1..K-1 (0 at the infinite ends), each (n, K + 1)."""
     from logitfit.model.ordinal import _LINK_FUNCS
 
     t = theta[None, :] - eta[:, None]
-    inner = np.exp(_LINK_FUNCS[link](t)[2])
+    _, _, lf, h, _, s_up, _ = _LINK_FUNCS[link](t)
+    f = np.exp(lf)
     zeros = np.zeros((eta.size, 1))
-    return np.hstack([zeros, inner, zeros])
+    return np.hstack([zeros, f, zeros]), np.hstack([zeros, f * (s_up - h), zeros])  # f' = f g, g = s_up - h
 
 
 class OrdinalSummary:
