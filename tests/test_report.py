@@ -116,3 +116,32 @@ def test_report_calibration_intervals(reports):
     assert "delta-method 95% interval of each bin&#x27;s mean predicted" in \
         reports["binary"].read_text()
     assert "delta-method" not in reports["multiclass"].read_text()
+
+
+def test_cli_report_has_the_full_model_checking_section(reports, tmp_path):
+    """The streamed CLI report carries the influence plot and every goodness-of-fit test, equal to
+    the library's on the same rows."""
+    import numpy as np
+    import pandas as pd
+
+    import logitfit
+
+    text = reports["binary"].read_text()
+    section = text[text.index("<h2>Model checking</h2>"):]
+    assert "leverage against studentised residuals" in section
+    assert "need the design rows" not in section
+    d = reports["binary"].parent
+    model = logitfit.load(d / "m.json")
+    df = pd.read_csv(d / "d.csv")
+    gof = model.goodness_of_fit(df[["age", "score"]], df["y"])
+    for test in gof.tests:
+        assert test.name.replace("'", "&#x27;") in section
+        # the statistic as the report prints it (its own rounding) appears in the section
+        assert any(np.isclose(float(cell), test.statistic, rtol=1e-3)
+                   for cell in _numbers(section)), test.name
+
+
+def _numbers(html_text: str) -> list[str]:
+    import re
+
+    return re.findall(r"<td>(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)</td>", html_text)

@@ -20,6 +20,8 @@ from logitfit.exceptions import DataError
 
 #: Rows kept (a deterministic sample) for the decision-boundary plot.
 BOUNDARY_SAMPLE = 5000
+# rows of the report's residual and influence plots (the goodness-of-fit tests use every row)
+CHECKING_SAMPLE = 20_000
 
 _OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
                    ".feather": "feather", ".arrow": "feather"}
@@ -256,6 +258,8 @@ class Scored:
     target: str | None
     X_sample: np.ndarray | None = None
     calibration: dict | None = None  # the report's per-bin sums (logitfit.inference.calibration)
+    diagnostics: dict | None = None  # per-row diagnostics of the first CHECKING_SAMPLE rows
+    goodness_of_fit: Any = None  # GoodnessOfFit over every row
 
 
 def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
@@ -281,6 +285,8 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
     extra, extra_types = extra + off_cols, {**extra_types, **off_types}
     ys, ps, xs = [], [], []
     sums = None
+    checking = _checking(m) if keep_X else None
+    tables: list[dict] = []
     for X, batch, rows in _batches_X(m, data, fmt=fmt, extra=extra, extra_types=extra_types):
         if enc.kind == "libsvm":
             y = batch["__label__"]
@@ -294,7 +300,19 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
             y = np.asarray(col.to_pylist(), dtype=classes.dtype if classes.dtype.kind != "U"
                            else str)
         ys.append(y)
-        ps.append(m.predict_proba(X, _batch_offset(m, batch, offset_col, data, rows)))
+        off = _batch_offset(m, batch, offset_col, data, rows)
+        ps.append(m.predict_proba(X, off))
+        if checking is not None:
+            basis, acc = checking
+            y01 = (y == classes[1]).astype(np.float64)
+            acc.add(X, y01, np.ones(len(y01)), off)
+            kept = sum(len(t["fitted"]) for t in tables)
+            if kept < CHECKING_SAMPLE:
+                from logitfit.inference.diagnostics import block_diagnostics
+
+                n = min(len(y01), CHECKING_SAMPLE - kept)
+                tables.append(block_diagnostics(basis, X[:n], y01[:n], np.ones(n),
+                                                None if off is None else off[:n]))
         if keep_X and m.covariance is not None and m.n_classes == 2:  # calibration intervals
             from logitfit.inference.calibration import add_sums, calibration_sums
 
@@ -310,7 +328,24 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
         raise DataError(data, f"label {unknown[0]!r} is not one of the classes of {model_file} "
                         f"{np.asarray(classes).tolist()}", column=target)
     Xs = np.concatenate(xs)[:BOUNDARY_SAMPLE] if xs else None
-    return Scored(y, np.concatenate(ps), data, target, Xs, sums)
+    table = {c: np.concatenate([t[c] for t in tables]) for c in tables[0]} if tables else None
+    gof = checking[1].result() if checking is not None else None
+    return Scored(y, np.concatenate(ps), data, target, Xs, sums, table, gof)
+
+
+def _checking(m: Any) -> tuple[Any, Any] | None:
+    """The influence basis and goodness-of-fit sums of a binary model with an unpenalised covariance."""
+    if m.n_classes != 2 or m.covariance is None:
+        return None
+    from logitfit.estimators.stored import StoredInference
+    from logitfit.inference.diagnostics import InfluenceBasis
+    from logitfit.inference.goodness_of_fit import GofAccumulator
+
+    try:
+        basis = InfluenceBasis.from_inference(StoredInference(m))
+    except ValueError:  # penalised or survey-weighted fits: the report says why the plots are missing
+        return None
+    return basis, GofAccumulator(basis.theta, basis.fit_intercept)
 
 
 def evaluate_scores(m: Any, s: Scored, *, threshold: float, bins: int) -> dict[str, Any]:
@@ -332,7 +367,8 @@ def write_report(m: Any, s: Scored, output: Path, *, threshold: float) -> None:
     names = m.feature_names or [f"x{j}" for j in range(m.n_features)]
     html = build_report(m, s.y, s.proba, metrics=metrics, X=s.X_sample,
                         feature_names=names, covariance=m.covariance,
-                        calibration_sums=s.calibration,
+                        calibration_sums=s.calibration, diagnostics=s.diagnostics,
+                        goodness_of_fit=s.goodness_of_fit,
                         title=f"logitfit report: {Path(m.source['path']).name} on "
                         f"{Path(s.data).name}")
     with atomic_write(output, "w", encoding="utf-8") as f:
