@@ -74,6 +74,13 @@ def brant_statistic(slopes: np.ndarray, cov: np.ndarray, feature: int | None = N
 
     ``cov`` orders the stacked slopes fit by fit, ``[b_0, b_1, ...]``; ``feature``
     restricts the test to one column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit.inference.brant import brant_statistic
+    >>> brant_statistic(np.array([[1.0], [1.5]]), 0.25 * np.eye(2))
+    (0.5, 1)
     """
     m, p = slopes.shape
     cols = range(p) if feature is None else [feature]
@@ -95,6 +102,19 @@ def brant_test(objective: Any, feature_names: list[str], tol: float = 1e-10) -> 
     Raises ``ValueError`` for fewer than three categories (nothing to compare),
     a link other than logit, or rows not in memory. Offsets carried by the rows
     enter every binary fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from logitfit.blocks.memory import InMemoryBlocks
+    >>> from logitfit.inference.brant import brant_test
+    >>> from logitfit.model.ordinal import OrdinalObjective
+    >>> rng = np.random.default_rng(1)
+    >>> X = rng.normal(size=(400, 1))
+    >>> y = np.digitize(X[:, 0] + rng.logistic(size=400), [-1.0, 0.0, 1.0])
+    >>> test = brant_test(OrdinalObjective(InMemoryBlocks(X, y, np.ones(400)), 4), ["x"])
+    >>> test.overall.df, test.slopes.shape
+    (2, (3, 1))
     """
     K, p = objective.n_classes, objective.n_features
     if K < 3:
