@@ -160,6 +160,8 @@ def test_ordinal_lasso_has_no_standard_errors(ucla_csv, tmp_path):
 def test_usage_errors_are_one_paragraph(ucla_csv, matched_csv):
     out = run("fit", matched_csv, "--model", "conditional", "--target", "case", ok=False)
     assert out.exit_code == 2 and "--strata" in out.output
+    out = run("fit", matched_csv, "--target", "case", "--strata", "pair", ok=False)
+    assert out.exit_code == 2 and "--strata applies to --model conditional" in out.output
     out = run("fit", ucla_csv, "--model", "multinomial", "--target", "apply", ok=False)
     assert out.exit_code == 2 and "--model must be one of" in out.output
     out = run("fit", ucla_csv, "--model", "ordinal", "--target", "apply", "--holdout", "0.2", ok=False)

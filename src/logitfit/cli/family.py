@@ -57,6 +57,8 @@ def _column(frame: Any, data: str, name: str, what: str) -> Any:
 def fit_family(opts: Any, kind: str, *, strata: str | None = None, link: str = "logit",
                categories: list[str] | None = None) -> FamilyFit:
     """Fit the ``kind`` model ("ordinal" or "conditional") on ``opts.data`` (a :class:`FitOptions`)."""
+    if kind == "logistic":
+        raise CLIError("--strata applies to --model conditional (matched strata)")
     if kind not in ("ordinal", "conditional"):
         raise CLIError(f"--model must be one of {', '.join(MODELS)}, got {kind!r}")
     if kind == "conditional" and strata is None and not (opts.formula and "strata(" in opts.formula):
