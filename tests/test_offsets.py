@@ -476,3 +476,13 @@ def test_grouped_binomial_rows_with_offsets():
     y01 = np.concatenate([np.r_[np.ones(k), np.zeros(t - k)] for k, t in zip(s, trials, strict=True)])
     expanded = LogisticRegression(tol=FIT_TOL).fit(X[rows], y01, offset=off[rows])
     assert _rel(expanded.coef_, m.coef_) < 1e-8 and _rel(expanded.bse_, m.bse_) < 1e-8
+
+
+def test_summary_names_the_offset(tmp_path):
+    import logitfit
+
+    X, y, off = _exposure(300)
+    m = LogisticRegression().fit(X, y, offset=off)
+    assert "Offset:" in str(m.summary()) and "Offset:" not in str(LogisticRegression().fit(X, y).summary())
+    m.save(tmp_path / "m.json")
+    assert "Offset:" in str(logitfit.load(tmp_path / "m.json").summary())

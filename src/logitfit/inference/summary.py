@@ -86,6 +86,8 @@ class Summary:
             "Converged": str(bool(m.fit.converged)),
             "Covariance Type": cov_type,
         }
+        if getattr(m, "offset", None) is not None:  # z = X w + b + offset: predictions need it too
+            self.info["Offset"] = str(m.offset)
         self.notes = []
         if inf.penalised:
             self.notes.append(
