@@ -490,3 +490,14 @@ def test_summary_table_and_restored_array_model():
     np.testing.assert_array_equal(back.cov_params("cluster"), model.cov_params("cluster"))
     with pytest.raises(ValueError, match="3 feature columns"):
         back.predict_proba(X[:, :2], groups)
+
+
+def test_scikit_learn_parameters_and_clone():
+    """get_params / set_params / clone as any scikit-learn estimator (an unfitted copy, same settings)."""
+    from sklearn.base import clone
+
+    est = ConditionalLogisticRegression(method="efron", alpha=0.5)
+    assert est.get_params() == {"method": "efron", "alpha": 0.5, "tol": 1e-8, "max_iter": None}
+    copy = clone(est.set_params(tol=1e-6))
+    assert copy.get_params()["tol"] == 1e-6 and copy is not est and not hasattr(copy, "coef_")
+    assert repr(est).startswith("ConditionalLogisticRegression(method='efron', alpha=0.5")

@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from logitfit.exceptions import ConvergenceWarning
 from logitfit.inference.distributions import chi2_sf
@@ -45,7 +46,7 @@ STATE_VERSION = 1
 _STATISTICS = ("llf", "llnull", "lr", "wald", "score")
 
 
-class ConditionalLogisticRegression:
+class ConditionalLogisticRegression(BaseEstimator):
     """Conditional logistic regression for matched (stratified) case-control data.
 
     For a stratum with rows ``x_j``, scores ``eta_j = x_j^T beta`` and ``m``
