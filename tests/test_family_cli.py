@@ -211,3 +211,20 @@ def test_model_files_are_untrusted(ucla_csv, tmp_path):
         logitfit.load(signed, key="other")
     with pytest.raises(ModelFileError, match="not signed"):
         logitfit.load(model, key="secret")
+
+
+def test_predict_and_summary_of_an_ordinal_file_import_no_scikit_learn(ucla_csv, tmp_path):
+    """The command line reads an ordinal model file through OrdinalState (start-up time: no sklearn)."""
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.json"
+    run("fit", ucla_csv, "--model", "ordinal", "--target", "apply", "-o", model, "-q")
+    code = ("import sys\nfrom logitfit.cli.app import main\n"
+            f"for argv in (['predict', {str(model)!r}, {str(ucla_csv)!r}, '-o', {str(tmp_path / 'p.csv')!r}],"
+            f" ['summary', {str(model)!r}]):\n"
+            "    try:\n        main(argv)\n    except SystemExit as e:\n        assert not e.code, e.code\n"
+            "print('sklearn' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"

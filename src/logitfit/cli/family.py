@@ -145,9 +145,9 @@ def family_model(path: Path, key: str | None = None) -> FamilyFit | None:
     doc = read_family(path, key=key)
     if doc is None:
         return None
-    from logitfit.estimators.family import estimator_from_document
+    from logitfit.estimators.family import fitted_from_document
 
-    est = estimator_from_document(doc, path)
+    est = fitted_from_document(doc, path)
     return FamilyFit(str(doc["model"]), est, dict(est.metadata_))
 
 
@@ -176,7 +176,7 @@ def summary_family(fit: FamilyFit) -> tuple[str, dict[str, Any]]:
     try:
         s = est.summary()
     except ValueError as err:  # e.g. an L1 fit: coefficients without standard errors
-        names = [str(n) for n in getattr(est, "feature_names_in_", [])] or [f"x{j}" for j in range(est.coef_.size)]
+        names = _feature_names(est)
         coef = dict(zip(names, map(float, est.coef_), strict=True))
         text = f"{fit.kind} model; no standard errors ({err})\n" + "\n".join(f"{k}: {v:.6g}" for k, v in coef.items())
         return text, {"model": fit.kind, "coef": coef, "training": fit.metadata}
@@ -258,11 +258,18 @@ def predict_family(fit: FamilyFit, data: str, output: str, *, proba: bool, keep:
     return batch.num_rows
 
 
+def _feature_names(est: Any) -> list[str]:
+    names = getattr(est, "feature_names_in_", None)
+    if names is None:
+        names = getattr(est, "feature_names", None) or [f"x{j}" for j in range(est.coef_.size)]
+    return [str(c) for c in names]
+
+
 def _input_columns(est: Any) -> list[str]:
     encoder = getattr(est, "encoder_", None) or getattr(est, "_encoder", None)
     if encoder is not None:
         return list(encoder.input_columns)
-    return [str(c) for c in est.feature_names_in_]
+    return _feature_names(est)
 
 
 def _inputs(est: Any, frame: Any, data: str) -> Any:
@@ -298,7 +305,7 @@ def report_family(fit: FamilyFit, data: str, output: Path, *, target: str | None
         if getattr(est, "offset_fitted_", False):
             offset = _column(frame, data, str(fit.metadata.get("offset")), "offset").to_numpy(float)
         if target is not None and target in frame.columns:
-            from logitfit.estimators.ordinal import ordered_categories
+            from logitfit.estimators.ordinal_state import ordered_categories
 
             P = est.predict_proba(X, offset=offset)
             _, y = ordered_categories(frame[target].to_numpy(), list(est.classes_))

@@ -20,7 +20,7 @@ from logitfit.io.family_file import (
 )
 from logitfit.io.model_file import ModelFileError
 
-__all__ = ["estimator_from_document", "load_family", "save_family"]
+__all__ = ["estimator_from_document", "fitted_from_document", "load_family", "save_family"]
 
 
 def estimator_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any:
@@ -39,6 +39,23 @@ def estimator_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any
     estimator.metadata_ = dict(doc.get("training") or {})
     estimator.model_file_ = file_record(doc, path)
     return estimator
+
+
+def fitted_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any:
+    """What predicts and summarises: an :class:`~logitfit.estimators.ordinal_state.OrdinalState` for an
+    ordinal file (no scikit-learn import: the command line's predict and summary), else the estimator."""
+    kind, state = family_state(doc, path)
+    if kind != "ordinal":
+        return estimator_from_document(doc, path)
+    from logitfit.estimators.ordinal_state import OrdinalState
+
+    try:
+        fitted = OrdinalState.from_state(state)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ModelFileError(str(path), f"{err} (hand-edited or corrupted file?)") from None
+    fitted.metadata_ = dict(doc.get("training") or {})
+    fitted.model_file_ = file_record(doc, path)
+    return fitted
 
 
 def load_family(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | None = None) -> Any:

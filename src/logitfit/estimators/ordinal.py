@@ -15,74 +15,21 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from logitfit.blocks import InMemoryBlocks
-from logitfit.data.encoding import (
-    encode_for_fit,
-    encode_for_predict,
-    encoder_from_dict,
-    set_encoder,
-)
+from logitfit.data.encoding import encode_for_fit, encode_for_predict, set_encoder
 from logitfit.data.offsets import check_offset
 from logitfit.data.validation import check_finite, check_non_numeric_columns, check_sample_weight
-from logitfit.exceptions import ConvergenceWarning
-from logitfit.model.ordinal import (
-    LINKS,
-    OrdinalObjective,
-    category_counts,
-    ordinal_proba,
-    params_from_thresholds,
+from logitfit.estimators.ordinal_state import (
+    STATE_FORMAT,
+    OrdinalState,
+    check_ordinal_params,
+    ordered_categories,
 )
+from logitfit.exceptions import ConvergenceWarning
+from logitfit.model.ordinal import OrdinalObjective, category_counts, ordinal_proba
 from logitfit.model.penalties import L1Penalty, split_alpha
 from logitfit.solvers import SolverOptions, minimize
 
 __all__ = ["OrdinalLogisticRegression", "ordered_categories"]
-
-PENALTIES = (None, "l2", "l1", "elasticnet")
-#: Solvers that fit the ordinal objective (``cd`` and ``sgd`` need the binary/softmax layout).
-SOLVERS = ("auto", "newton", "newton-cg", "lbfgs", "gd", "prox")
-STATE_FORMAT = 1
-
-
-def ordered_categories(y: Any, categories: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """(categories in order, category index of every row).
-
-    The order is ``categories`` when given, else that of a pandas categorical
-    ``y``, else the sorted distinct values. Every category needs at least one
-    row (its threshold is not identified otherwise); a label outside
-    ``categories`` is an error naming its row.
-
-    Examples
-    --------
-    >>> from logitfit.estimators.ordinal import ordered_categories
-    >>> ordered_categories(["low", "high", "mid"], ["low", "mid", "high"])
-    (array(['low', 'mid', 'high'], dtype='<U4'), array([0, 2, 1]))
-    """
-    cat_dtype = getattr(getattr(y, "dtype", None), "categories", None)
-    if categories is None and cat_dtype is not None:
-        categories = list(cat_dtype)
-    values = np.asarray(y.astype(object) if cat_dtype is not None else y)
-    if values.ndim != 1:
-        raise ValueError(f"y should be a 1d array, got an array of shape {values.shape} instead")
-    missing = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values], dtype=bool) \
-        if values.dtype.kind in "Of" else np.zeros(values.shape, dtype=bool)
-    if missing.any():
-        raise ValueError(f"y contains missing labels, first at row {int(np.flatnonzero(missing)[0])}")
-    if categories is None:
-        cats, idx = np.unique(values, return_inverse=True)
-    else:
-        cats = np.asarray(list(categories))
-        if len(set(cats.tolist())) != cats.size:
-            raise ValueError("categories contains a label twice")
-        lookup = {v: k for k, v in enumerate(cats.tolist())}
-        idx = np.empty(values.size, dtype=np.intp)
-        for i, v in enumerate(values.tolist()):
-            k = lookup.get(v)
-            if k is None:
-                raise ValueError(f"y has the label {v!r} at row {i}, which is not one of the categories "
-                                 f"{cats.tolist()}")
-            idx[i] = k
-    if cats.size < 2:
-        raise ValueError("an ordinal model needs at least two categories; y has one")
-    return cats, idx.astype(np.intp)
 
 
 class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -158,21 +105,8 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------- fitting
 
     def _check_params(self) -> None:
-        if self.link not in LINKS:
-            raise ValueError(f"link must be one of {', '.join(LINKS)}, got {self.link!r}")
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty must be None, 'l2', 'l1' or 'elasticnet', got {self.penalty!r}")
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {', '.join(SOLVERS)} for the ordinal model "
-                             f"(cd and sgd need the binary/multinomial objective), got {self.solver!r}")
-        if not (isinstance(self.alpha, (int, float)) and np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        if self.penalty == "elasticnet" and not 0.0 <= self.l1_ratio <= 1.0:
-            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
-        if not (isinstance(self.tol, (int, float)) and self.tol > 0):
-            raise ValueError(f"tol must be > 0, got {self.tol!r}")
-        if self._l1_strength() > 0 and self.solver not in ("auto", "prox"):
-            raise ValueError(f"an L1 or elastic-net penalty needs solver 'prox' (or 'auto'), got {self.solver!r}")
+        check_ordinal_params({k: getattr(self, k) for k in ("link", "penalty", "solver", "alpha", "l1_ratio",
+                                                             "tol", "max_iter")})
 
     def _l1_strength(self) -> float:
         if self.penalty == "l1":
@@ -422,52 +356,14 @@ class OrdinalLogisticRegression(ClassifierMixin, BaseEstimator):
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> OrdinalLogisticRegression:
-        """The fitted estimator of a :meth:`to_state` dict, every field checked (a file is untrusted)."""
-        from logitfit.inference.ordinal import StoredOrdinalInference
-        from logitfit.io.family_file import check_state, labels_from_json
-
-        chk = check_state(state, "ordinal model")
-        if chk.get("state_format", int) != STATE_FORMAT:
-            raise ValueError(f"ordinal model: state_format {state.get('state_format')!r} is not {STATE_FORMAT}")
-        link = chk.get("link", str)
-        if link not in LINKS:
-            raise ValueError(f"ordinal model: link {link!r} is not one of {', '.join(LINKS)}")
-        classes = labels_from_json(chk.get("classes", dict), "ordinal model: classes")
-        coef = chk.floats("coef")
-        theta = chk.floats("thresholds", classes.size - 1)
-        params_from_thresholds(theta)  # ordered and finite, or an error
-        names = chk.strings("feature_names", coef.size)
-        params = chk.get("params", dict)
-        model = cls(link=link, categories=list(classes.tolist()))
-        for key in ("penalty", "alpha", "l1_ratio", "solver", "tol", "max_iter"):
-            if key in params:
-                setattr(model, key, params[key])
-        try:
-            model._check_params()
-        except ValueError as err:
-            raise ValueError(f"ordinal model: {err}") from None
-        if model.max_iter is not None and not (isinstance(model.max_iter, int) and model.max_iter >= 0):
-            raise ValueError("ordinal model: max_iter must be an integer >= 0 or null")
-        encoder_dict = state.get("encoder")
-        if encoder_dict is not None:
-            model.encoder_ = encoder_from_dict(encoder_dict)
-            if list(model.encoder_.feature_names) != names:
-                raise ValueError("ordinal model: the encoder's feature names differ from feature_names")
-            model.feature_names_in_ = np.asarray(names, dtype=object)
-        elif chk.get("names_from_fit", bool):
-            model.feature_names_in_ = np.asarray(names, dtype=object)
-        fit = chk.get("fit", dict)
-        record = check_state(fit, "ordinal model: fit")
-        n_iter, converged = record.get("n_iter", int), record.get("converged", bool)
-        solver, objective = record.get("solver", str), record.get("objective", (int, float))
-        if n_iter < 0 or solver not in SOLVERS[1:] or not np.isfinite(objective):
-            raise ValueError("ordinal model: the fit record needs n_iter >= 0, a known solver and a finite objective")
-        model.classes_, model.coef_, model.thresholds_ = classes, coef, theta
-        model.offset_fitted_ = chk.get("offset", bool)
-        model.n_features_in_ = coef.size
-        model.n_iter_, model.converged_, model.solver_, model.objective_ = n_iter, converged, solver, float(objective)
-        inf = state.get("inference")
-        if inf is not None:
-            model.stored_inference_ = StoredOrdinalInference.from_dict(
-                inf, np.concatenate([coef, theta]), names, classes, link)
+        """The fitted estimator of a :meth:`to_state` dict, every field checked (a file is untrusted;
+        :meth:`OrdinalState.from_state <logitfit.estimators.ordinal_state.OrdinalState.from_state>`)."""
+        fitted = OrdinalState.from_state(state)
+        model = cls(categories=list(fitted.classes_.tolist()), **fitted.params)
+        for name in ("classes_", "coef_", "thresholds_", "offset_fitted_", "n_features_in_", "n_iter_",
+                     "converged_", "solver_", "objective_"):
+            setattr(model, name, getattr(fitted, name))
+        for name in ("encoder_", "feature_names_in_", "stored_inference_"):
+            if getattr(fitted, name) is not None:
+                setattr(model, name, getattr(fitted, name))
         return model
