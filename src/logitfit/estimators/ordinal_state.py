@@ -40,8 +40,8 @@ def check_ordinal_params(p: dict[str, Any]) -> None:
     >>> try:
     ...     check_ordinal_params({"solver": "cd"})
     ... except ValueError as err:
-    ...     print(str(err)[:40])
-    solver must be one of auto, newton, newto
+    ...     print(str(err).split(" for ")[0])
+    solver must be one of auto, newton, newton-cg, lbfgs, gd, prox
     """
     p = {"link": "logit", "penalty": None, "solver": "auto", "alpha": 1e-4, "l1_ratio": 1.0, "tol": 1e-8,
          "max_iter": None, **p}
