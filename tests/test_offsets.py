@@ -93,6 +93,25 @@ def test_null_model_without_intercept_is_the_offset_alone():
 
 
 @pytest.mark.parametrize("data", sorted(DATASETS))
+def test_fit_matches_glum_with_an_offset(data):
+    """glum's GLM (an independent IRLS solver) with the same offset: coefficients, standard errors, llf."""
+    glum = pytest.importorskip("glum")
+    X, y, off = DATASETS[data]()
+    ref = glum.GeneralizedLinearRegressor(family="binomial", alpha=0, gradient_tol=1e-12).fit(X, y, offset=off)
+    m = LogisticRegression(tol=FIT_TOL).fit(X, y, offset=off)
+    assert _rel(np.append(m.coef_[0], m.intercept_), np.append(ref.coef_, ref.intercept_)) < RTOL
+    # model-based (not robust) covariance, dispersion 1; glum puts the intercept first
+    cov = ref.covariance_matrix(X, y, offset=off, robust=False, dispersion=1.0, expected_information=True)
+    n, k = X.shape[0], X.shape[1] + 1
+    # glum scales its covariance by n / (n - k) (a degrees-of-freedom correction) even at dispersion 1
+    glum_bse = np.sqrt(np.diag(cov) * (n - k) / n)[np.r_[1:k, 0]]
+    assert _rel(m.bse_, glum_bse) < RTOL
+    # the log-likelihood at glum's optimum (its predictions with the offset)
+    p = ref.predict(X, offset=off)
+    assert _rel(m.llf_, float(np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))) < RTOL
+
+
+@pytest.mark.parametrize("data", sorted(DATASETS))
 def test_predict_interval_matches_statsmodels_get_prediction(data):
     X, y, off = DATASETS[data]()
     ref, Xs = _glm(X, y, off)
