@@ -274,3 +274,33 @@ def test_subsampled_hessian_newton_reaches_the_exact_optimum(n_classes, monkeypa
     sub = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-11))
     assert exact.converged and sub.converged
     np.testing.assert_allclose(sub.x, exact.x, rtol=SUBSAMPLE_AGREEMENT, atol=SUBSAMPLE_AGREEMENT)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_subsampled_hessp_newton_cg_reaches_the_exact_optimum(n_classes, monkeypatch):
+    """Newton-CG's products from every 4th block: a real estimate of H v, the same optimum."""
+    import logitfit.model.objective as loss_module
+
+    monkeypatch.setattr(loss_module, "HESSIAN_MIN_ROWS", 1500)
+    monkeypatch.setattr(loss_module, "HESSIAN_ROWS_PER_PARAM", 1)
+    rng = np.random.default_rng(12)
+    n, p = 6000, 5
+    X = rng.standard_normal((n, p))
+    y = rng.integers(0, n_classes, n).astype(float if n_classes == 2 else np.intp)
+    offset = rng.normal(size=n) if n_classes == 2 else None
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(n), rows_per_block=512, offset=offset),
+                            n_classes, alpha=1e-3)
+    x, v = obj.zero() + 0.1, rng.normal(size=obj.n_params)
+    Hv_sub, Hv = obj.hessp(x, subsample=True)(v), obj.hessp(x)(v)
+    assert not np.allclose(Hv_sub, Hv, rtol=1e-12)
+    np.testing.assert_allclose(Hv_sub, Hv, rtol=0.2, atol=0.02)
+    # the sub-sample is every 4th block of the rows (with their offsets): its own exact product
+    idx = np.concatenate([np.arange(a, e) for a, e in obj.blocks.bounds[::4]])
+    own = LogisticObjective(InMemoryBlocks(X[idx], y[idx], np.ones(idx.size),
+                                           offset=None if offset is None else offset[idx]),
+                            n_classes, alpha=1e-3)
+    np.testing.assert_allclose(Hv_sub, own.hessp(x)(v), rtol=1e-12, atol=1e-14)
+    exact = minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-10, subsample_hessian=False))
+    sub = minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-10))
+    assert exact.converged and sub.converged
+    np.testing.assert_allclose(sub.x, exact.x, rtol=SUBSAMPLE_AGREEMENT, atol=SUBSAMPLE_AGREEMENT)

@@ -422,8 +422,17 @@ class LogisticObjective:
             return last[1].copy()
         return self.value_grad_hess(x)[2]
 
-    def hessp(self, x: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-        """Return ``v -> H(x) v``; the weights at ``x`` are computed once, per block."""
+    def hessp(self, x: np.ndarray, *, subsample: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+        """Return ``v -> H(x) v``; the weights at ``x`` are computed once, per block.
+
+        With ``subsample=True`` on tall in-memory data the product is the mean over
+        every ``hessian_block_stride()``-th block only (a copy of those rows made
+        once), as Newton's sub-sampled Hessian; value and gradient stay exact.
+        """
+        if subsample:
+            rows = self._hessian_rows()
+            if rows is not None:
+                return rows.hessp(x)
         S = self.blocks.sw_sum
         if self._fused is not None:
             fused = self._fused
@@ -446,6 +455,26 @@ class LogisticObjective:
             return self._pack(gX / S, gb / S) + self.l2 * v
 
         return product
+
+    def _hessian_rows(self) -> LogisticObjective | None:
+        """The objective over every ``hessian_block_stride()``-th block (cached), or None when that is all rows."""
+        if not hasattr(self, "_hessian_subset"):
+            subset = None
+            stride = self.hessian_block_stride()
+            bounds = getattr(self.blocks, "bounds", None)
+            if stride > 1 and bounds is not None and hasattr(self.blocks, "X"):
+                from logitfit.blocks.memory import InMemoryBlocks
+
+                idx = np.concatenate([np.arange(a, e) for a, e in bounds[::stride]])
+                offset = getattr(self.blocks, "offset", None)
+                sub = InMemoryBlocks(self.blocks.X[idx], self.blocks.y[idx], self.blocks.sw[idx],
+                                     n_threads=getattr(self.blocks, "n_threads", None),
+                                     offset=None if offset is None else offset[idx])
+                if sub.sw_sum > 0:
+                    subset = LogisticObjective(sub, self.n_classes, fit_intercept=self.fit_intercept)
+                    subset.l2 = self.l2
+            self._hessian_subset = subset
+        return self._hessian_subset
 
     def value_and_grad_rows(self, x: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         """``J`` restricted to a mini-batch of rows (weighted mean over those rows)."""

@@ -50,10 +50,12 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
     gn = gnorm(g)
     rec = Recorder("newton-cg", options, f, gn)
     message = f"reached max_iter={max_iter}"
+    # tall data: Hessian-vector products from a subset of rows (LogisticObjective.hessp)
+    sub = options.subsample_hessian and hasattr(objective, "hessian_block_stride")
     it = 0
     while it < max_iter and gn > options.tol and not rec.stop_requested:
         it += 1
-        d = cg_direction(objective.hessp(x), g)
+        d = cg_direction(objective.hessp(x, subsample=True) if sub else objective.hessp(x), g)
         slope = float(g @ d)
         if slope >= 0:
             d, slope = -g, -float(g @ g)
