@@ -136,3 +136,21 @@ def test_score_certificate_holds_on_overlapping_data_and_fails_on_separated():
         warnings.simplefilter("ignore")
         certified = _certificate(X, ys)
     assert not certified
+
+
+def test_wide_separated_fit_warns_without_naming_lps():
+    """2,000 x 1,000 is separable: the fit itself certifies it and warns without the LPs that name
+    columns (one per column: over 5 minutes here), pointing to check_separation for the names."""
+    import warnings
+
+    from logitfit import LogisticRegression
+    from logitfit.exceptions import SeparationWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 1000))
+    y = (X[:, :5].sum(axis=1) + rng.logistic(size=2000) > 0).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LogisticRegression().fit(X, y)
+    found = [w for w in caught if issubclass(w.category, SeparationWarning)]
+    assert found and "check_separation" in str(found[0].message)

@@ -57,6 +57,9 @@ SUSPECT_Z = 12.0
 CERTIFICATE_MAX_PARAMS = 2000
 #: Beyond this many matrix entries the automatic check after a fit is skipped.
 AUTO_CHECK_MAX_ENTRIES = 20_000_000
+#: Beyond this many parameters the automatic check runs no LP: naming the separating columns
+#: takes one LP per column (over 5 minutes on 2,000 x 1,000); check_separation still does it.
+AUTO_LP_MAX_PARAMS = 100
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,9 @@ def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) ->
     training rows (``X``, ``y``, ``sw`` when they are in memory). The LPs run
     only when the fit looks suspect (not converged, the fitted predictor
     classifies every row with margin, or some ``|z| > SUSPECT_Z``) and the
-    rows are not too many.
+    rows are not too many (``AUTO_CHECK_MAX_ENTRIES``) nor the parameters
+    (``AUTO_LP_MAX_PARAMS``); past either, a fit that classifies every row with
+    margin gets the generic warning without LPs.
     """
     X = getattr(blocks, "X", None)
     if X is None:
@@ -304,7 +309,8 @@ def separation_warning(model: FittedModel, blocks: Any, result: SolverResult) ->
     suspect = separates or not result.converged or float(np.max(np.abs(Z), initial=0.0)) > SUSPECT_Z
     if not suspect:
         return None
-    too_large = X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES
+    too_large = (X.shape[0] * (X.shape[1] + 1) > AUTO_CHECK_MAX_ENTRIES
+                 or X.shape[1] + 1 > AUTO_LP_MAX_PARAMS)
     if not separates and (too_large or (Z.ndim == 1 and score_certificate(
             blocks, model.coef[0], float(model.intercept[0]), model.fit_intercept))):
         return None
@@ -329,6 +335,7 @@ def _generic(cls):
     return cls(
         "the classes are completely separated by a linear function of the features, so the "
         "unpenalised maximum-likelihood estimate does not exist (coefficients grow without bound "
-        "as the loss falls to 0). Use penalty='firth' or penalty='l2' for a finite fit.",
+        "as the loss falls to 0). Use penalty='firth' or penalty='l2' for a finite fit; "
+        "logitfit.check_separation(X, y) names the separating columns.",
         {"kind": "complete"},
     )
