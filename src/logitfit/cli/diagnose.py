@@ -84,20 +84,6 @@ def diagnose(
     echo(diagnose_text(result, output))
 
 
-def _basis(m: Any) -> Any:
-    from logitfit.estimators.stored import StoredInference
-    from logitfit.inference.diagnostics import InfluenceBasis
-
-    source = (m.source or {}).get("path", "the model")
-    if m.n_classes != 2:
-        raise CLIError(f"{source} has {m.n_classes} classes; diagnostics are defined for binary "
-                       "models (fit one class against the rest)")
-    try:
-        return InfluenceBasis.from_inference(StoredInference(m))
-    except ValueError as err:
-        raise CLIError(f"{source}: {err}") from None
-
-
 def _labels(m: Any, batch: Any, target: str | None, data: str, rows: int) -> Any:
     """0/1 class indices of a batch's target column; an unknown or missing label names its row."""
     import numpy as np
@@ -154,12 +140,12 @@ def diagnose_file(m: Any, data: str, output: Path, *, target: str | None, weight
     import numpy as np
     import pyarrow as pa
 
-    from logitfit.cli.scoring import _batch_offset, _batches_X, _offset_columns
+    from logitfit.cli.scoring import _batch_offset, _batches_X, _offset_columns, influence_basis
     from logitfit.estimators.checking import write_columns
     from logitfit.inference.diagnostics import block_diagnostics
     from logitfit.inference.goodness_of_fit import GofAccumulator
 
-    basis = _basis(m)
+    basis = influence_basis(m)
     libsvm = m.encoder.kind == "libsvm"
     if not libsvm:
         target = target or (m.metadata or {}).get("target")

@@ -333,17 +333,30 @@ def score_file(m: Any, data: str, *, target: str | None, fmt: str | None,
     return Scored(y, np.concatenate(ps), data, target, Xs, sums, table, gof)
 
 
-def _checking(m: Any) -> tuple[Any, Any] | None:
-    """The influence basis and goodness-of-fit sums of a binary model with an unpenalised covariance."""
-    if m.n_classes != 2 or m.covariance is None:
-        return None
+def influence_basis(m: Any) -> Any:
+    """The :class:`~logitfit.inference.diagnostics.InfluenceBasis` of a loaded binary model;
+    :class:`CLIError` saying why there is none (multinomial, no or penalised covariance)."""
     from logitfit.estimators.stored import StoredInference
     from logitfit.inference.diagnostics import InfluenceBasis
+
+    source = (m.source or {}).get("path", "the model")
+    if m.n_classes != 2:
+        raise CLIError(f"{source} has {m.n_classes} classes; diagnostics are defined for binary "
+                       "models (fit one class against the rest)")
+    try:
+        return InfluenceBasis.from_inference(StoredInference(m))
+    except ValueError as err:
+        raise CLIError(f"{source}: {err}") from None
+
+
+def _checking(m: Any) -> tuple[Any, Any] | None:
+    """The influence basis and goodness-of-fit sums for the report, or None where diagnostics
+    do not apply (the report then says why the plots are missing)."""
     from logitfit.inference.goodness_of_fit import GofAccumulator
 
     try:
-        basis = InfluenceBasis.from_inference(StoredInference(m))
-    except ValueError:  # penalised or survey-weighted fits: the report says why the plots are missing
+        basis = influence_basis(m)
+    except CLIError:
         return None
     return basis, GofAccumulator(basis.theta, basis.fit_intercept)
 
