@@ -304,3 +304,18 @@ def test_subsampled_hessp_newton_cg_reaches_the_exact_optimum(n_classes, monkeyp
     sub = minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-10))
     assert exact.converged and sub.converged
     np.testing.assert_allclose(sub.x, exact.x, rtol=SUBSAMPLE_AGREEMENT, atol=SUBSAMPLE_AGREEMENT)
+
+
+def test_subsampled_hessp_copy_is_bounded(monkeypatch):
+    """A sub-sample that would copy a large share of a large X is not made: exact products instead."""
+    import logitfit.model.objective as loss_module
+
+    monkeypatch.setattr(loss_module, "HESSIAN_MIN_ROWS", 1500)
+    monkeypatch.setattr(loss_module, "HESSIAN_ROWS_PER_PARAM", 1)
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((6000, 5))
+    y = rng.integers(0, 2, 6000).astype(float)
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(6000), rows_per_block=512), 2)
+    x, v = obj.zero() + 0.1, rng.normal(size=obj.n_params)
+    monkeypatch.setattr(loss_module, "HESSP_COPY_FREE_BYTES", 0)  # every copy counts as large
+    np.testing.assert_array_equal(obj.hessp(x, subsample=True)(v), obj.hessp(x)(v))

@@ -116,6 +116,10 @@ class LinearModelObjective(Objective, Protocol):
 # Rows the sub-sampled Hessian uses at least (value_grad_hess(subsample=True)); see docs/kernels.md.
 HESSIAN_ROWS_PER_PARAM = 50
 HESSIAN_MIN_ROWS = 20_000
+#: Newton-CG's sub-sampled products copy their rows: at most this share of X's bytes,
+#: or any copy under HESSP_COPY_FREE_BYTES (peak memory stays near X).
+HESSP_COPY_MAX_SHARE = 0.1
+HESSP_COPY_FREE_BYTES = 64 << 20
 
 
 # A full Hessian pass maps over runs of at least this many rows per parameter
@@ -457,24 +461,32 @@ class LogisticObjective:
         return product
 
     def _hessian_rows(self) -> LogisticObjective | None:
-        """The objective over every ``hessian_block_stride()``-th block (cached), or None when that is all rows."""
+        """The objective over every ``hessian_block_stride()``-th block (made once), or None."""
         if not hasattr(self, "_hessian_subset"):
-            subset = None
-            stride = self.hessian_block_stride()
-            bounds = getattr(self.blocks, "bounds", None)
-            if stride > 1 and bounds is not None and hasattr(self.blocks, "X"):
-                from logitfit.blocks.memory import InMemoryBlocks
-
-                idx = np.concatenate([np.arange(a, e) for a, e in bounds[::stride]])
-                offset = getattr(self.blocks, "offset", None)
-                sub = InMemoryBlocks(self.blocks.X[idx], self.blocks.y[idx], self.blocks.sw[idx],
-                                     n_threads=getattr(self.blocks, "n_threads", None),
-                                     offset=None if offset is None else offset[idx])
-                if sub.sw_sum > 0:
-                    subset = LogisticObjective(sub, self.n_classes, fit_intercept=self.fit_intercept)
-                    subset.l2 = self.l2
-            self._hessian_subset = subset
+            self._hessian_subset = self._subsampled()
         return self._hessian_subset
+
+    def _subsampled(self) -> LogisticObjective | None:
+        stride = self.hessian_block_stride()
+        X = getattr(self.blocks, "X", None)
+        if stride == 1 or X is None:  # all rows, or rows not in memory
+            return None
+        from logitfit.blocks.memory import InMemoryBlocks
+
+        idx = np.concatenate([np.arange(a, e) for a, e in self.blocks.bounds[::stride]])
+        share = idx.size / self.blocks.n_samples
+        x_bytes = X.data.nbytes + X.indices.nbytes if issparse(X) else X.nbytes
+        if share > HESSP_COPY_MAX_SHARE and share * x_bytes > HESSP_COPY_FREE_BYTES:
+            return None  # the copy would cost real memory: exact products instead
+        offset = getattr(self.blocks, "offset", None)
+        sub = InMemoryBlocks(X[idx], self.blocks.y[idx], self.blocks.sw[idx],
+                             n_threads=getattr(self.blocks, "n_threads", None),
+                             offset=None if offset is None else offset[idx])
+        if sub.sw_sum <= 0:
+            return None
+        subset = LogisticObjective(sub, self.n_classes, fit_intercept=self.fit_intercept)
+        subset.l2 = self.l2  # the same ridge term, however it was built
+        return subset
 
     def value_and_grad_rows(self, x: np.ndarray, rows: np.ndarray) -> tuple[float, np.ndarray]:
         """``J`` restricted to a mini-batch of rows (weighted mean over those rows)."""
