@@ -31,11 +31,11 @@ OUT = Path("bench-out")
 ALL = ("W1", "W2", "W3", "W4", "W5", "W6")
 
 
-def _child(args: list[str], timeout: float) -> dict | None:
-    """Run ``python -m benchmarks <args>`` in a fresh process; its last stdout line is JSON."""
+def _child(args: list[str], timeout: float, module: str = "benchmarks") -> dict | None:
+    """Run ``python -m <module> <args>`` in a fresh process; its last stdout line is JSON."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks", *args],
+            [sys.executable, "-m", module, *args],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -170,16 +169,9 @@ def stream_point(n: int, p: int, directory: str, memory_limit: str) -> dict:
 
 
 def _child(args: list[str], timeout: float) -> dict:
-    try:
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.cost_curve", *args],
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:.0f} s"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        return {"error": f"exit {proc.returncode}: {tail[0][:200]}"}
-    return json.loads(lines[-1])
+    from benchmarks.__main__ import _child as child
+
+    return child(args, timeout, module="benchmarks.cost_curve")
 
 
 def exponent(sizes: list[float], seconds: list[float]) -> float:
