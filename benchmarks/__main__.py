@@ -28,7 +28,7 @@ from benchmarks.runners import Cell, cells, reference, run_cell
 from benchmarks.workloads import SPECS, make
 
 OUT = Path("bench-out")
-ALL = ("W1", "W2", "W3", "W4", "W5", "W6")
+ALL = ("W1", "W2", "W3", "W4", "W5", "W6", "S1", "S3")
 
 
 def _child(args: list[str], timeout: float, module: str = "benchmarks") -> dict | None:
@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("cell", "reference", "kernels"):
         return _sub(argv)
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
-    ap.add_argument("--all", action="store_true", help="every workload (W1..W6) at full size")
+    ap.add_argument(
+        "--all", action="store_true", help="every workload (W1..W6, S1, S3) at full size"
+    )
     ap.add_argument("--quick", action="store_true", help="small shapes for a CI smoke run")
     ap.add_argument("--workloads", default=",".join(ALL))
     ap.add_argument("--libraries", default="", help="comma list (default: all applicable)")

@@ -8,6 +8,9 @@ peer configuration measured in the same run:
 * tight: logitfit's *default* settings, when they reach gap <= 1e-9, against
   the fastest peer cell (default or tight) that reaches it;
 * default: logitfit default against the fastest peer at its default settings.
+
+The small-data table (S1, W6, S3: unpenalised fit plus standard errors) shows
+every peer's default-tolerance time beside logitfit's, with the default ratio.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.runners import SMALL_DATA_PEERS
+from benchmarks.workloads import SPECS, sized
 
 TIGHT_GAP = 1e-9
 TARGET_TIGHT_RATIO = 0.25
@@ -112,6 +118,54 @@ def _fmt_gap(g: float) -> str:
     return "0" if g == 0 else f"{g:.1e}"
 
 
+def _fmt_cell(c: dict) -> str:
+    return (
+        f"{c['seconds']:.3g} s, {_fmt_gap(c['gap'])}" if "seconds" in c else c.get("error", "n/a")
+    )
+
+
+def _ordered(names: set[str]) -> list[str]:
+    """Workload names in SPECS order (W1..W6, S1, S3), unknown names last."""
+    order = {name: i for i, name in enumerate(SPECS)}
+    return sorted(names, key=lambda n: (order.get(n, len(order)), n))
+
+
+def small_data(summaries: dict[str, dict], size: str) -> list[str]:
+    """The small-data table: the unpenalised fit + standard-error workloads, smallest first,
+    each peer at its default tolerance, and logitfit default / the fastest of them."""
+    specs = {
+        name: sized(SPECS[name], size)
+        for name in summaries
+        if name in SPECS and SPECS[name].inference and SPECS[name].penalty == "none"
+    }
+    if not specs:
+        return []
+    lines = [
+        "## Small data (fit and standard errors)",
+        "",
+        "Unpenalised fit plus standard errors (scikit-learn's from the observed information,",
+        "computed after its fit); every library at its default tolerance: time, gap.",
+        "",
+        "| workload | shape | logitfit default | "
+        + " | ".join(f"{lib} {solver}" for lib, solver in SMALL_DATA_PEERS)
+        + " | logitfit / fastest peer |",
+        "| --- " * (4 + len(SMALL_DATA_PEERS)) + "|",
+    ]
+    for name in sorted(specs, key=lambda n: (specs[n].n * specs[n].p, n)):
+        cells = summaries[name]["cells"]
+        row = [name, f"{specs[name].n:,} x {specs[name].p:,}"]
+        row.append(_fmt_cell(cells.get(("logitfit", "auto/default"), {})))
+        row += [_fmt_cell(cells.get((lib, f"{sv}/default"), {})) for lib, sv in SMALL_DATA_PEERS]
+        rt = ratios(summaries[name])
+        if "default" in rt:
+            _, _, k, _, _, q = rt["default"]
+            row.append(f"**{q:.2f}** ({k[0]} {k[1].split('/')[0]})")
+        else:
+            row.append("n/a")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
 def render(out_dir: Path, size: str, wall_seconds: float | None = None, notes: str = "") -> str:
     rows = _read_jsonl(out_dir / f"results-{size}.jsonl")
     refs = {}
@@ -122,7 +176,7 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None, notes: s
     kernels = json.loads(kpath.read_text()) if kpath.exists() else {}
     summaries = {
         name: summarise([r for r in rows if r["workload"] == name], refs)[name]
-        for name in sorted({r["workload"] for r in rows})
+        for name in _ordered({r["workload"] for r in rows})
     }
     reps = max((r.get("rep", 0) + 1 for r in rows), default=0)
     loads = [r["load"] for r in rows if "load" in r]
@@ -156,11 +210,7 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None, notes: s
     for name, s in summaries.items():
         lf = s["cells"].get(("logitfit", "auto/default"), {})
         rt = ratios(s)
-        lf_txt = (
-            f"{lf['seconds']:.3g} s, {_fmt_gap(lf['gap'])}"
-            if "seconds" in lf
-            else lf.get("error", "n/a")
-        )
+        lf_txt = _fmt_cell(lf)
         if "tight" in rt:
             _, k, t, q = rt["tight"]
             tight_txt, tight_q = (
@@ -177,6 +227,9 @@ def render(out_dir: Path, size: str, wall_seconds: float | None = None, notes: s
         else:
             def_txt, def_q = "n/a", "n/a"
         lines.append(f"| {name} | {lf_txt} | {tight_txt} | {tight_q} | {def_txt} | {def_q} |")
+    small = small_data(summaries, size)
+    if small:
+        lines += ["", *small]
     if notes:
         lines += ["", "## Notes on this run", "", notes.strip()]
     if kernels:

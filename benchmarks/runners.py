@@ -2,7 +2,7 @@
 
 Every cell runs in a fresh process (see ``__main__``), so imports, BLAS
 warm-up and memory of one fit never help or hurt another. The timed region is
-the fit only (for W6 the fit plus standard errors); the objective is then
+the fit only (for W6, S1 and S3 the fit plus standard errors); the objective is then
 evaluated with logitfit's own objective at the returned coefficients, so all
 libraries are judged on one formula::
 
@@ -45,7 +45,8 @@ def _sk_C(w: Workload) -> float:
 
 
 # ----------------------------------------------------------------- fitters
-# Each returns (x in logitfit's layout, n_iter); W6 fitters also compute SEs.
+# Each returns (x in logitfit's layout, n_iter); on the ``inference`` workloads
+# (W6, S1, S3) they also compute standard errors.
 
 
 def _x_from(coef: np.ndarray, intercept: np.ndarray, multinomial: bool) -> np.ndarray:
@@ -127,6 +128,15 @@ FITTERS: dict[str, Callable] = {
     "statsmodels": fit_statsmodels,
 }
 
+# The small-data table (fit + standard errors, unpenalised): scikit-learn's
+# Newton solver, its default lbfgs (C = inf is its unpenalised fit, accepted by
+# both) and statsmodels' Newton.
+SMALL_DATA_PEERS = [
+    ("sklearn", "newton-cholesky"),
+    ("sklearn", "lbfgs"),
+    ("statsmodels", "newton"),
+]
+
 # Which peer configurations apply to which workload. liblinear is left out: it
 # penalises the intercept (a different objective); sag/saga only where the
 # lasso needs them. glum has no multinomial family.
@@ -146,7 +156,9 @@ PEERS: dict[str, list[tuple[str, str]]] = {
     "W3": [("sklearn", "lbfgs"), ("sklearn", "newton-cg"), ("glum", "lbfgs")],
     "W4": [("sklearn", "lbfgs"), ("sklearn", "newton-cholesky")],
     "W5": [("sklearn", "saga"), ("glum", "irls-cd")],
-    "W6": [("sklearn", "newton-cholesky"), ("statsmodels", "newton")],
+    "W6": SMALL_DATA_PEERS,
+    "S1": SMALL_DATA_PEERS,
+    "S3": SMALL_DATA_PEERS,
 }
 LEVELS = ("default", "tight")
 

@@ -1,4 +1,4 @@
-"""The benchmark workloads W1..W6, generated deterministically from a seed.
+"""The benchmark workloads W1..W6 and S1, S3, generated deterministically from a seed.
 
 Dense workloads: correlated Gaussian features ``X = Z L^T`` (``Z`` standard
 normal, ``L`` the Cholesky factor of an AR(1) correlation ``rho^|i-j|``), a
@@ -7,7 +7,9 @@ deviation ``SIGNAL``, and labels drawn from the model itself,
 ``y ~ Bernoulli(sigmoid(X w + b))`` (softmax with a planted ``W`` for the
 multinomial W4). W3 is TF-IDF-like: column frequencies follow a power law
 (Zipf), about ``nnz_per_row`` non-zeros a row, values ``tf * idf`` and
-L2-normalised rows.
+L2-normalised rows. S1 (1,000 x 10) and S3 (100,000 x 50) are W6's kind
+(unpenalised, fit + standard errors) at the two ends of the small-data table,
+with W6 (10,000 x 20) its middle row.
 
 X is filled in row chunks in place, so generating W1 (800 MB) peaks at the
 size of X, not twice that: the benchmark machine is shared.
@@ -90,7 +92,33 @@ SPECS: dict[str, Spec] = {
         note="unpenalised, fit + standard errors",
         quick={"n": 2_000, "p": 10},
     ),
+    # The small-data table: S1, W6, S3. S1 is already CI-sized; its quick run
+    # keeps n above the runners' 500-row warm-up slice.
+    "S1": Spec(
+        "S1",
+        "dense",
+        1_000,
+        10,
+        0.0,
+        penalty="none",
+        inference=True,
+        note="small data, unpenalised, fit + standard errors",
+        quick={"n": 1_000, "p": 10},
+    ),
+    "S3": Spec(
+        "S3",
+        "dense",
+        100_000,
+        50,
+        0.0,
+        penalty="none",
+        inference=True,
+        note="small data, unpenalised, fit + standard errors",
+        quick={"n": 5_000, "p": 25},
+    ),
 }
+# Seed offset for the S workloads, so S1 and S3 do not share W1's and W3's streams.
+S_SEED_OFFSET = 100
 
 
 @dataclass
@@ -152,10 +180,16 @@ def _tfidf(n: int, p: int, nnz_per_row: int, rng: np.random.Generator) -> sp.csr
     return sp.csr_matrix(X)
 
 
+def seed(name: str) -> list[int]:
+    """The generator seed of workload ``name``: ``[SEED, k]`` for Wk, ``[SEED, 100 + k]`` for Sk."""
+    offset = S_SEED_OFFSET if name.startswith("S") else 0
+    return [SEED, offset + int(name[1:])]
+
+
 def make(name: str, size: str = "full") -> Workload:
-    """Generate workload ``name`` ("W1".."W6") at ``size`` ("full" or "quick")."""
+    """Generate workload ``name`` ("W1".."W6", "S1", "S3") at ``size`` ("full" or "quick")."""
     spec = sized(SPECS[name], size)
-    rng = np.random.default_rng([SEED, int(name[1:])])
+    rng = np.random.default_rng(seed(name))
     if spec.kind == "sparse":
         X = _tfidf(spec.n, spec.p, spec.nnz_per_row, rng)
         # TF-IDF rows have norm 1: a few hundred strong weights give a signal

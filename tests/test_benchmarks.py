@@ -9,6 +9,7 @@ above rounding. Times are not checked: CI machines are shared.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 
 from benchmarks.report import ratios, render, summarise
 from benchmarks.runners import Cell, cells, reference, run_cell
-from benchmarks.workloads import SPECS, make
+from benchmarks.workloads import SEED, SPECS, make, seed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # logitfit's default tolerance must already reach the "tight" gap of issue 3.
@@ -53,6 +54,101 @@ def test_sizes_are_the_issue_shapes():
     assert (SPECS["W2"].n, SPECS["W2"].p, SPECS["W2"].alpha) == (20_000, 2_000, 1e-3)
     assert (SPECS["W3"].n, SPECS["W3"].p, SPECS["W3"].nnz_per_row) == (200_000, 100_000, 50)
     assert (SPECS["W4"].n, SPECS["W4"].p, SPECS["W4"].n_classes) == (200_000, 50, 10)
+
+
+def test_small_data_workloads():
+    """S1, W6, S3: the 1k x 10, 10k x 20, 100k x 50 points, all unpenalised fit + SEs."""
+    shapes = {name: (SPECS[name].n, SPECS[name].p) for name in ("S1", "W6", "S3")}
+    assert shapes == {"S1": (1_000, 10), "W6": (10_000, 20), "S3": (100_000, 50)}
+    for name in shapes:
+        spec = SPECS[name]
+        assert (spec.kind, spec.penalty, spec.alpha, spec.inference) == ("dense", "none", 0.0, True)
+        assert spec.quick["n"] * spec.quick["p"] <= 200_000  # CI-sized
+    # The W streams are the ones the published W1..W6 figures were generated from.
+    assert [seed(f"W{k}") for k in range(1, 7)] == [[SEED, k] for k in range(1, 7)]
+    assert seed("S1") not in [seed(f"W{k}") for k in range(1, 7)]
+    assert seed("S3") not in [seed(f"W{k}") for k in range(1, 7)]
+    s1, w1 = make("S1", "quick"), make("W1", "quick")
+    assert not np.array_equal(s1.X[:5, :5], w1.X[:5, :5])
+
+
+def test_small_data_cells_have_the_three_peers():
+    expected = {
+        (lib, f"{solver}/{level}")
+        for lib, solver in [
+            ("sklearn", "newton-cholesky"),
+            ("sklearn", "lbfgs"),
+            ("statsmodels", "newton"),
+        ]
+        for level in ("default", "tight")
+    }
+    for name in ("S1", "W6", "S3"):
+        configs = {(c.library, c.config) for c in cells(name)}
+        assert {c for c in configs if c[0] != "logitfit"} == expected
+        assert {c for c in configs if c[0] == "logitfit"} == {
+            ("logitfit", "auto/default"),
+            ("logitfit", "auto/tight"),
+        }
+
+
+def test_small_data_peer_maps(single_blas_thread):
+    """scikit-learn lbfgs at C = inf and statsmodels Newton reach the unpenalised optimum."""
+    w = make("S1", "quick")
+    ref = reference(w)
+    for lib, config in [("sklearn", "lbfgs/tight"), ("statsmodels", "newton/tight")]:
+        theirs = run_cell(w, Cell(lib, config))
+        assert gap(theirs["objective"], ref["objective"]) <= PEER_TIGHT_GAP, (lib, config)
+
+
+def _row(workload: str, library: str, config: str, seconds: float, objective: float) -> dict:
+    return {
+        "workload": workload,
+        "library": library,
+        "config": config,
+        "seconds": seconds,
+        "cpu_seconds": seconds,
+        "objective": objective,
+        "n_iter": 5,
+        "peak_extra_mb": 1.0,
+        "rep": 0,
+        "load": 1.0,
+    }
+
+
+def test_report_small_data_section(tmp_path):
+    """Rows S1, W6, S3 by size with their shapes, each peer's default time and the ratio."""
+    rows = []
+    times = {  # logitfit, sklearn newton-cholesky, sklearn lbfgs, statsmodels newton
+        "S3": (0.5, 2.0, 4.0, 1.0),
+        "W6": (0.01, 0.02, 0.05, 0.04),
+        "S1": (0.004, 0.01, 0.008, 0.02),
+    }
+    for name, (lf, nc, lb, st) in times.items():
+        rows += [
+            _row(name, "logitfit", "auto/default", lf, 0.5),
+            _row(name, "sklearn", "newton-cholesky/default", nc, 0.5 + 1e-9),
+            _row(name, "sklearn", "lbfgs/default", lb, 0.5 * (1 + 1e-6)),
+            _row(name, "statsmodels", "newton/tight", 9.0, 0.5),
+        ]
+        if name != "W6":  # W6's statsmodels default cell is missing: shown as n/a
+            rows.append(_row(name, "statsmodels", "newton/default", st, 0.5))
+    (tmp_path / "results-full.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    text = render(tmp_path, "full")
+    section = text.split("## Small data (fit and standard errors)")[1].split("\n## ")[0]
+    table = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(table) == 4  # the header and S1, W6, S3
+    assert "sklearn lbfgs" in table[0] and "statsmodels newton" in table[0]
+    s1, w6, s3 = (line.split(" | ") for line in table[1:])
+    assert [r[0] for r in (s1, w6, s3)] == ["| S1", "| W6", "| S3"]
+    assert [r[1] for r in (s1, w6, s3)] == ["1,000 x 10", "10,000 x 20", "100,000 x 50"]
+    assert s1[2] == "0.004 s, 0" and s1[4] == "0.008 s, 1.0e-06"
+    assert s1[-1].startswith("**0.50** (sklearn lbfgs)")
+    assert w6[5] == "n/a" and w6[-1].startswith("**0.50** (sklearn newton-cholesky)")
+    assert s3[-1].startswith("**0.50** (statsmodels newton)")
+    # The S workloads sit after the W ones in the summary and in every-cell sections.
+    summary = text.split("## Summary")[1].split("\n## ")[0]
+    assert summary.index("| W6 |") < summary.index("| S1 |") < summary.index("| S3 |")
+    assert "### S1" in text and "### S3" in text
 
 
 @pytest.mark.parametrize("name", ["W1", "W3", "W4", "W6"])
