@@ -148,6 +148,10 @@ def test_fast_path_equals_plain_formula_at_every_block_remainder(kind, n, p, row
     F2, G2, H2 = plain.value_grad_hess(x, subsample=True)
     assert F1 == f1 and np.array_equal(G1, g1)  # one formula for every entry point
     np.testing.assert_allclose(H1, H2, rtol=rtol, atol=rtol * np.abs(H2).max())
+    # Newton-CG's Jacobi preconditioner: the Hessian's diagonal, from one read of X
+    diag = fast.hessian_diagonal(x)
+    np.testing.assert_allclose(diag, np.diag(plain.hess(x)), rtol=rtol, atol=rtol * diag.max())
+    assert plain.hessian_diagonal(x) is None  # no compiled kernels: no preconditioner
 
 
 @settings(max_examples=20, deadline=None)
@@ -186,6 +190,8 @@ def test_softmax_fast_path_equals_plain_formula(n, p, K, rows, intercept, seed):
     F1, G1, H1 = fast.value_grad_hess(x, subsample=True)
     F2, G2, H2 = plain.value_grad_hess(x, subsample=True)
     assert F1 == f1 and np.array_equal(G1, g1)
+    diag = fast.hessian_diagonal(x)  # the softmax Hessian's diagonal, from one read of X
+    np.testing.assert_allclose(diag, np.diag(plain.hess(x)), rtol=EXACT_RTOL, atol=EXACT_RTOL * diag.max())
     np.testing.assert_allclose(H1, H2, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(H2).max())
 
 

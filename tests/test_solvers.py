@@ -319,3 +319,55 @@ def test_subsampled_hessp_copy_is_bounded(monkeypatch):
     x, v = obj.zero() + 0.1, rng.normal(size=obj.n_params)
     monkeypatch.setattr(loss_module, "HESSP_COPY_FREE_BYTES", 0)  # every copy counts as large
     np.testing.assert_array_equal(obj.hessp(x, subsample=True)(v), obj.hessp(x)(v))
+
+
+def test_newton_cg_jacobi_preconditioner_takes_away_the_columns_units(monkeypatch):
+    """Features on scales four decades apart: the same optimum as Newton, in far fewer CG steps."""
+    import logitfit.solvers.newton_cg as newton_cg
+
+    rng = np.random.default_rng(5)
+    n, p = 3000, 40
+    scales = 10.0 ** rng.uniform(-2, 2, p)
+    X = rng.standard_normal((n, p)) * scales
+    y = (X / scales @ rng.normal(size=p) * 0.3 + rng.logistic(size=n) > 0).astype(float)
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(n)), 2, alpha=1e-4)
+    assert newton_cg._spread(obj.hessian_diagonal(obj.zero())) > 1e6
+    steps = []
+    cg = newton_cg.cg_direction
+
+    def counted(hessp, g, max_iter=newton_cg.MAX_CG_ITER, diagonal=None):
+        calls = [0]
+
+        def product(v):
+            calls[0] += 1
+            return hessp(v)
+
+        d = cg(product, g, max_iter, diagonal)
+        steps.append(calls[0])
+        return d
+
+    monkeypatch.setattr(newton_cg, "cg_direction", counted)
+    reference = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-10))
+    jacobi = minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-8))
+    jacobi_steps, steps[:] = sum(steps), []
+    monkeypatch.setattr(obj, "hessian_diagonal", lambda x, subsample=False: None)
+    plain = minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-8, max_iter=50))
+    assert jacobi.converged
+    np.testing.assert_allclose(jacobi.x, reference.x, rtol=1e-6, atol=1e-6 * np.abs(reference.x).max())
+    assert jacobi_steps * 5 < sum(steps), (jacobi_steps, sum(steps), plain.converged)
+
+
+def test_newton_cg_skips_jacobi_on_a_near_uniform_diagonal(monkeypatch):
+    """Standardised columns: the diagonal is nearly flat, so CG runs unpreconditioned."""
+    import logitfit.solvers.newton_cg as newton_cg
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((2000, 30))
+    y = (X @ rng.normal(size=30) * 0.3 + rng.logistic(size=2000) > 0).astype(float)
+    obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(2000)), 2, alpha=1e-3)
+    seen = []
+    cg = newton_cg.cg_direction
+    monkeypatch.setattr(newton_cg, "cg_direction",
+                        lambda hessp, g, max_iter=250, diagonal=None: seen.append(diagonal) or cg(hessp, g))
+    assert minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-8)).converged
+    assert seen and all(d is None for d in seen)

@@ -609,3 +609,62 @@ def binary_dense_hess(const real[:, ::1] X, const double[::1] y, const double[::
                                    &out[r, 0], A, hb)
     finally:
         free(A)
+
+
+cdef void _diag_block(const real* X, int p, const double* D, int m, Py_ssize_t a, Py_ssize_t e,
+                      double* out) noexcept nogil:
+    """``out[j m + c] = sum_i x_ij^2 D_ic`` (j < p) and ``out[p m + c] = sum_i D_ic`` over rows a..e-1."""
+    cdef Py_ssize_t i, j, c
+    cdef double di, x2
+    cdef const real* row
+    for j in range((p + 1) * m):
+        out[j] = 0.0
+    for i in range(a, e):
+        row = X + i * p
+        if m == 1:
+            di = D[i]
+            for j in range(p):
+                out[j] += di * (<double> row[j]) * (<double> row[j])
+            out[p] += di
+        else:
+            for j in range(p):
+                x2 = (<double> row[j]) * (<double> row[j])
+                for c in range(m):
+                    out[j * m + c] += x2 * D[i * m + c]
+            for c in range(m):
+                out[p * m + c] += D[i * m + c]
+
+
+def hess_diag_dense(const real[:, ::1] X, const double[:, ::1] D, const int64_t[::1] bounds,
+                    Py_ssize_t k0, Py_ssize_t k1, double[:, ::1] out):
+    """Hessian-diagonal partials per block: ``[sum_i x_ij^2 D_ic (j < p), sum_i D_ic]``, each
+    (p + 1) x m, flattened row-major; ``D`` holds the Hessian weights (m = 1 binary, K softmax)."""
+    cdef int p = <int> X.shape[1]
+    cdef int m = <int> D.shape[1]
+    cdef Py_ssize_t k
+    if X.shape[0] == 0:
+        return
+    with nogil:
+        for k in range(k0, k1):
+            _diag_block(&X[0, 0], p, &D[0, 0], m, bounds[k], bounds[k + 1], &out[k, 0])
+
+
+def hess_diag_csr(const real[::1] data, const index[::1] indices, const index[::1] indptr,
+                  const double[::1] d, Py_ssize_t p, const int64_t[::1] bounds,
+                  Py_ssize_t k0, Py_ssize_t k1, double[:, ::1] out):
+    """CSR version of :func:`hess_diag_dense` for the binary model (one weight per row)."""
+    cdef Py_ssize_t k, i, t, j
+    cdef double di
+    cdef double* o
+    if d.shape[0] == 0:
+        return
+    with nogil:
+        for k in range(k0, k1):
+            o = &out[k, 0]
+            for j in range(p + 1):
+                o[j] = 0.0
+            for i in range(bounds[k], bounds[k + 1]):
+                di = d[i]
+                for t in range(indptr[i], indptr[i + 1]):
+                    o[indices[t]] += di * (<double> data[t]) * (<double> data[t])
+                o[p] += di

@@ -206,6 +206,29 @@ class FusedRows:
         acc = self._run(call, p + 1)
         return acc[:p], float(acc[p])
 
+    def hessian_diagonal(self, D: np.ndarray) -> np.ndarray:
+        """``[sum_i x_ij^2 D_ic (rows j < p), sum_i D_ic (row p)]``, shape (p + 1, m), one read of X.
+
+        ``D`` (n, m) holds each row's Hessian weights: ``s_i h_i (1 - h_i)``
+        (binary, m = 1) or ``s_i P_ik (1 - P_ik)`` (softmax, m = K); the
+        diagonal of ``X~^T diag(D_c) X~`` for each column ``c`` of ``D``.
+        """
+        D = np.ascontiguousarray(D.reshape(D.shape[0], -1), dtype=np.float64)
+        p, m = self.n_features, D.shape[1]
+        if self.sparse:
+            if m != 1:
+                raise ValueError("the CSR kernels are binary only")
+
+            def call(k0, k1, out):
+                _fused.hess_diag_csr(*self._X, D[:, 0], p, self.bounds, k0, k1, out)
+
+        else:
+
+            def call(k0, k1, out):
+                _fused.hess_diag_dense(*self._X, D, self.bounds, k0, k1, out)
+
+        return self._run(call, (p + 1) * m).reshape(p + 1, m)
+
 
 _EMPTY = np.empty(0)
 _EMPTY2 = np.empty((0, 0))

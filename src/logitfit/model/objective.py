@@ -440,7 +440,7 @@ class LogisticObjective:
         S = self.blocks.sw_sum
         if self._fused is not None:
             fused = self._fused
-            d = fused.weights(*self.unpack(x))
+            d = self._fused_state(x)
 
             def fused_product(v: np.ndarray) -> np.ndarray:
                 gX, gb = fused.hessp(d, *self.unpack(v))
@@ -459,6 +459,35 @@ class LogisticObjective:
             return self._pack(gX / S, gb / S) + self.l2 * v
 
         return product
+
+    def hessian_diagonal(self, x: np.ndarray, *, subsample: bool = False) -> np.ndarray | None:
+        """``diag H(x)`` from one read of X (Newton-CG's Jacobi preconditioner); None without compiled kernels.
+
+        ``H_jj = (1/S) sum_i s_i h_i (1 - h_i) x_ij^2 + l2_j`` (binary; softmax:
+        ``P_ik (1 - P_ik)`` per class k), the intercept's entry with ``x_ij = 1``.
+        With ``subsample=True``, over the rows ``hessp(x, subsample=True)`` uses.
+        """
+        if subsample:
+            rows = self._hessian_rows()
+            if rows is not None:
+                return rows.hessian_diagonal(x)
+        if self._fused is None:
+            return None
+        state = self._fused_state(x)
+        D = self._fused.sw[:, None] * state * (1.0 - state) if self.multinomial else state[:, None]
+        diag = self._fused.hessian_diagonal(D) / self.blocks.sw_sum
+        if self.multinomial:
+            return self._pack(diag[:-1], diag[-1]) + self.l2
+        return self._pack(diag[:-1, 0], float(diag[-1, 0])) + self.l2
+
+    def _fused_state(self, x: np.ndarray) -> np.ndarray:
+        """The compiled kernels' Hessian state at ``x`` (weights, or probabilities), one pass per ``x``."""
+        cached = getattr(self, "_state_at", None)
+        if cached is not None and cached[0].shape == x.shape and np.array_equal(cached[0], x):
+            return cached[1]
+        state = self._fused.weights(*self.unpack(x))
+        self._state_at = (x.copy(), state)
+        return state
 
     def _hessian_rows(self) -> LogisticObjective | None:
         """The objective over every ``hessian_block_stride()``-th block (made once), or None."""
