@@ -331,18 +331,18 @@ def test_newton_cg_jacobi_preconditioner_takes_away_the_columns_units(monkeypatc
     X = rng.standard_normal((n, p)) * scales
     y = (X / scales @ rng.normal(size=p) * 0.3 + rng.logistic(size=n) > 0).astype(float)
     obj = LogisticObjective(InMemoryBlocks(X, y, np.ones(n)), 2, alpha=1e-4)
-    assert newton_cg._spread(obj.hessian_diagonal(obj.zero())) > 1e6
+    assert newton_cg.spread(obj.hessian_diagonal(obj.zero())) > 1e6
     steps = []
     cg = newton_cg.cg_direction
 
-    def counted(hessp, g, max_iter=newton_cg.MAX_CG_ITER, diagonal=None):
+    def counted(hessp, g, max_iter=newton_cg.MAX_CG_ITER, diagonal=None, enough=0.0):
         calls = [0]
 
         def product(v):
             calls[0] += 1
             return hessp(v)
 
-        d = cg(product, g, max_iter, diagonal)
+        d = cg(product, g, max_iter, diagonal, enough)
         steps.append(calls[0])
         return d
 
@@ -368,6 +368,48 @@ def test_newton_cg_skips_jacobi_on_a_near_uniform_diagonal(monkeypatch):
     seen = []
     cg = newton_cg.cg_direction
     monkeypatch.setattr(newton_cg, "cg_direction",
-                        lambda hessp, g, max_iter=250, diagonal=None: seen.append(diagonal) or cg(hessp, g))
+                        lambda hessp, g, max_iter=250, diagonal=None, enough=0.0: seen.append(diagonal) or cg(hessp, g))
     assert minimize(obj, obj.zero(), "newton-cg", SolverOptions(tol=1e-8)).converged
     assert seen and all(d is None for d in seen)
+
+
+def _wide(scales: np.ndarray | None = None, seed: int = 7):
+    rng = np.random.default_rng(seed)
+    n, p = 1500, 200  # 201 parameters: past NEWTON_MAX_PARAMS, too few rows for sub-sampled products
+    X = rng.standard_normal((n, p))
+    y = (X @ rng.normal(size=p) * 0.1 + rng.logistic(size=n) > 0).astype(float)
+    if scales is not None:
+        X = X * scales
+    return LogisticObjective(InMemoryBlocks(X, y, np.ones(n)), 2, alpha=1e-3)
+
+
+def test_auto_runs_lbfgs_on_a_well_scaled_wide_binary_model():
+    obj = _wide()
+    auto = minimize(obj, obj.zero(), "auto", SolverOptions(tol=1e-9))
+    reference = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-11))
+    assert auto.solver == "lbfgs" and auto.converged
+    np.testing.assert_allclose(auto.x, reference.x, atol=1e-7)
+
+
+def test_auto_keeps_newton_cg_for_columns_in_different_units():
+    obj = _wide(scales=10.0 ** np.random.default_rng(8).uniform(-2, 2, 200))
+    auto = minimize(obj, obj.zero(), "auto", SolverOptions(tol=1e-8))
+    assert auto.solver == "newton-cg" and auto.converged
+
+
+def test_auto_hands_lbfgs_over_to_newton_cg(monkeypatch):
+    """L-BFGS past its iteration budget: Newton-CG finishes, iterations and history run on."""
+    import logitfit.solvers.registry as registry
+
+    monkeypatch.setattr(registry, "LBFGS_HANDOVER_ITER", 3)
+    obj = _wide()
+    seen = []
+    result = minimize(obj, obj.zero(), "auto",
+                      SolverOptions(tol=1e-9, callback=lambda it, x, f, gn: seen.append(it)))
+    reference = minimize(obj, obj.zero(), "newton", SolverOptions(tol=1e-11))
+    assert result.solver == "lbfgs+newton-cg" and result.converged
+    assert seen == list(range(1, result.n_iter + 1)) and result.n_iter > 3
+    assert len(result.history.objective) == result.n_iter + 1
+    np.testing.assert_allclose(result.x, reference.x, atol=1e-7)
+    capped = minimize(obj, obj.zero(), "auto", SolverOptions(tol=1e-9, max_iter=3))
+    assert capped.solver == "lbfgs" and capped.n_iter == 3 and not capped.converged

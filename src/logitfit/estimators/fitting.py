@@ -25,7 +25,7 @@ from logitfit.blocks import Blocks, InMemoryBlocks
 from logitfit.model.fitted import FitRecord, FittedModel
 from logitfit.model.objective import LogisticObjective, pack_coef
 from logitfit.model.penalties import L1Penalty, make_penalty, split_alpha
-from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, choose_solver, minimize
+from logitfit.solvers import SOLVERS, SolverOptions, SolverResult, minimize
 
 __all__ = ["PENALTIES", "ParamError", "Solution", "check_params", "fit_blocks", "fit_design", "fit_model",
            "fit_warning", "fitted_attributes",
@@ -149,10 +149,8 @@ def fit_blocks(blocks: Blocks, classes: np.ndarray, params: dict[str, Any],
                                   alpha=ridge_alpha(p), penalty_factor=p["penalty_factor"])
     penalty = _l1_penalty(p, objective)
     solver = p["solver"]
-    if solver == "auto":
-        solver = "cd" if penalty is not None else choose_solver(
-            blocks.n_samples, objective.n_params, sparse=blocks.is_sparse,
-            multinomial=objective.multinomial)
+    if solver == "auto" and penalty is not None:
+        solver = "cd"
     elif penalty is not None and solver not in ("cd", "prox"):
         raise ValueError(f"penalty={p['penalty']!r} and box bounds need solver 'cd' or 'prox' "
                          f"(or 'auto'), got {solver!r}")
@@ -167,7 +165,8 @@ def fit_blocks(blocks: Blocks, classes: np.ndarray, params: dict[str, Any],
 
         result = fit_firth(objective, x0, options)
     else:
-        result = minimize(objective, x0, solver, options)
+        # "auto" resolves in minimize: its rule may probe the rows (solvers.registry)
+        result = minimize(objective, x0, solver, options, n_samples=blocks.n_samples, sparse=blocks.is_sparse)
     coef, intercept = _coefficients(objective, result.x, penalty)
     return Solution(objective, result, penalty, coef, intercept, np.asarray(classes))
 

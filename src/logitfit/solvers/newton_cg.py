@@ -30,16 +30,23 @@ JACOBI_MIN_SPREAD = 10.0
 
 
 def cg_direction(
-    hessp, g: np.ndarray, max_iter: int = MAX_CG_ITER, diagonal: np.ndarray | None = None
+    hessp,
+    g: np.ndarray,
+    max_iter: int = MAX_CG_ITER,
+    diagonal: np.ndarray | None = None,
+    enough: float = 0.0,
 ) -> np.ndarray:
     """Conjugate gradients on ``H d = -g`` from d = 0, truncated (Nocedal & Wright Alg. 7.1).
 
+    Stops at ``||r|| <= max(min(0.5, sqrt||g||) ||g||, enough)``: the residual
+    ``r = H d + g`` is the model's gradient after the step, so ``enough = tol / 2``
+    spares the last iteration the steps that would take it far below ``tol``.
     With ``diagonal`` (``diag H``), preconditioned CG (their Alg. 5.3) with
-    ``M = diag H``: each step solves ``M z = r`` elementwise. The stopping
-    test stays on the plain residual ``||r|| <= min(0.5, sqrt||g||) ||g||``.
+    ``M = diag H``: each step solves ``M z = r`` elementwise; the test stays on
+    the plain residual.
     """
     gnorm2 = float(np.linalg.norm(g))
-    eps = min(0.5, np.sqrt(gnorm2)) * gnorm2
+    eps = max(min(0.5, np.sqrt(gnorm2)) * gnorm2, enough)
     scale = None if diagonal is None else np.where(diagonal > 0, diagonal, 1.0)
     d = np.zeros_like(g)
     r = g.copy()
@@ -63,7 +70,7 @@ def cg_direction(
     return d
 
 
-def _spread(diagonal: np.ndarray) -> float:
+def spread(diagonal: np.ndarray) -> float:
     """``max / min`` of the diagonal's positive entries (1 when there are none)."""
     positive = diagonal[diagonal > 0]
     return float(positive.max() / positive.min()) if positive.size else 1.0
@@ -84,9 +91,9 @@ def solve(objective: Objective, x0: np.ndarray, options: SolverOptions) -> Solve
         it += 1
         hessp = objective.hessp(x, subsample=True) if sub else objective.hessp(x)
         diagonal = precondition(x, subsample=sub) if precondition is not None else None
-        if diagonal is not None and _spread(diagonal) < JACOBI_MIN_SPREAD:
+        if diagonal is not None and spread(diagonal) < JACOBI_MIN_SPREAD:
             precondition = diagonal = None  # near-uniform: off for the rest of the fit
-        d = cg_direction(hessp, g, diagonal=diagonal)
+        d = cg_direction(hessp, g, diagonal=diagonal, enough=0.5 * options.tol)
         slope = float(g @ d)
         if slope >= 0:
             d, slope = -g, -float(g @ g)
