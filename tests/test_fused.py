@@ -287,3 +287,30 @@ def test_float32_rows_are_summed_in_float64():
     np.testing.assert_allclose(g32, g64, rtol=EXACT_RTOL, atol=EXACT_RTOL * np.abs(g64).max())
     np.testing.assert_allclose(o32.hessp(x)(v), o64.hessp(x)(v), rtol=EXACT_RTOL, atol=1e-12)
     np.testing.assert_allclose(o32.hess(x), o64.hess(x), rtol=EXACT_RTOL, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("with_offset", [False, True])
+def test_block_pass_equals_the_numpy_block_kernels(dtype, with_offset):
+    """A Dask partition's compiled pass (blocks.fused.block_pass) gives the numpy kernels' sums."""
+    from logitfit.blocks.protocol import Block
+    from logitfit.model import binary
+
+    rng = np.random.default_rng(3)
+    n, p = 777, 6
+    X = (rng.standard_normal((n, p)) * 2).astype(dtype)
+    block = Block(0, X, (rng.random(n) < 0.3).astype(float), rng.uniform(0.1, 2, n),
+                  rng.normal(size=n) if with_offset else None)
+    w, b = rng.standard_normal(p), 0.4
+    rtol = FLOAT32_RTOL if dtype == np.float32 else EXACT_RTOL
+    (v1,), (v2,) = binary.compiled_value(block, w, b), binary.binary_value(block, w, b)
+    assert v1 == pytest.approx(v2, rel=rtol)
+    t1, g1, gb1 = binary.compiled_value_grad(block, w, b)
+    t2, g2, gb2 = binary.binary_value_grad(block, w, b)
+    assert t1 == pytest.approx(t2, rel=rtol) and gb1 == pytest.approx(gb2, rel=rtol, abs=rtol)
+    np.testing.assert_allclose(g1, g2, rtol=rtol, atol=rtol * np.abs(g2).max())
+    assert fused.block_pass(block._replace(X=np.asfortranarray(X)), w, b, gradient=True) is None
+    assert fused.block_pass(block._replace(X=sp.csr_matrix(X)), w, b, gradient=True) is None
+    with_hess = binary.compiled_value_grad_hess_some(block, w, b, True, True)
+    np.testing.assert_allclose(with_hess[3], binary.binary_value_grad_hess(block, w, b, True)[3])
+    assert binary.compiled_value_grad_hess_some(block, w, b, True, False)[3:] == (0.0, 0.0)

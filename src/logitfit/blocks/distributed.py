@@ -151,6 +151,8 @@ class DaskBlocks:
     """
 
     is_sparse = False
+    # the objective maps the compiled one-pass kernels over the partitions (blocks.fused.block_pass)
+    compiled_blocks = True
 
     def __init__(
         self,

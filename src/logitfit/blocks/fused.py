@@ -30,7 +30,33 @@ except ImportError:  # pragma: no cover - the extension is part of every install
 
 AVAILABLE = _fused is not None
 
-__all__ = ["AVAILABLE", "FusedRows", "fused_rows"]
+__all__ = ["AVAILABLE", "FusedRows", "block_pass", "fused_rows"]
+
+
+def block_pass(block: Any, w: np.ndarray, b: float, *, gradient: bool) -> tuple | None:
+    """One compiled binary pass over one ``Block`` (a Dask partition on its worker), or None.
+
+    Returns what the numpy kernels return: ``(sum s l,)``, or with ``gradient``
+    ``(sum s l, X^T (s r), sum s r)``; None where the kernels do not apply
+    (sparse or non-C-ordered rows, other dtypes, softmax offsets), so the caller
+    runs the numpy kernel. One thread: a worker runs one task per core.
+    """
+    X = block.X
+    if not (AVAILABLE and isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
+            and X.dtype in (np.float32, np.float64) and X.shape[0] > 0):
+        return None
+    if block.offset is not None and np.ndim(block.offset) != 1:
+        return None
+    n, p = X.shape
+    off = _EMPTY if block.offset is None else np.ascontiguousarray(block.offset, dtype=np.float64)
+    out = np.empty((1, p + 2 if gradient else 1))
+    _fused.binary_dense(X, np.ascontiguousarray(block.y, dtype=np.float64),
+                        np.ascontiguousarray(block.sw, dtype=np.float64),
+                        np.ascontiguousarray(w, dtype=np.float64), float(b), np.array([0, n], dtype=np.int64),
+                        0, 1, _fused.GRADIENT if gradient else _fused.VALUE, out, _EMPTY, off)
+    if gradient:
+        return float(out[0, 0]), out[0, 1 : p + 1].copy(), float(out[0, p + 1])
+    return (float(out[0, 0]),)
 
 
 def fused_rows(blocks: Any) -> FusedRows | None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from logitfit._numerics import binary_loss_terms, binary_residual
+from logitfit.blocks.fused import block_pass
 from logitfit.blocks.protocol import Block
 from logitfit.model.gram import gram, gram_sub, matvec, rmatvec
 
 __all__ = [
     "binary_z", "binary_parts", "binary_value", "binary_value_grad", "binary_weights",
     "binary_value_grad_hess", "binary_value_grad_hess_some", "binary_hess_only",
-    "binary_hess_state", "binary_hessp", "binary_vgh_sub", "binary_hess_sub"
+    "binary_hess_state", "binary_hessp", "binary_vgh_sub", "binary_hess_sub",
+    "compiled_value", "compiled_value_grad", "compiled_value_grad_hess_some",
 ]
 
 
@@ -101,6 +103,26 @@ def binary_value_grad_hess_some(block: Block, w, b, fit_intercept, with_hess):
     if with_hess:
         return (*binary_value_grad_hess(block, w, b, fit_intercept), block.sw.sum())
     return (*binary_value_grad(block, w, b), 0.0, 0.0)
+
+
+def compiled_value(block: Block, w, b):
+    """:func:`binary_value` by the compiled one-pass kernel where the block's rows allow it
+    (:func:`logitfit.blocks.fused.block_pass`), else by numpy: the same sum to rounding."""
+    out = block_pass(block, w, b, gradient=False)
+    return binary_value(block, w, b) if out is None else out
+
+
+def compiled_value_grad(block: Block, w, b):
+    """:func:`binary_value_grad` by the compiled kernel where it applies (one read of the rows)."""
+    out = block_pass(block, w, b, gradient=True)
+    return binary_value_grad(block, w, b) if out is None else out
+
+
+def compiled_value_grad_hess_some(block: Block, w, b, fit_intercept, with_hess):
+    """:func:`binary_value_grad_hess_some` with the compiled value and gradient on the blocks without a Hessian."""
+    if with_hess:
+        return binary_value_grad_hess_some(block, w, b, fit_intercept, with_hess)
+    return (*compiled_value_grad(block, w, b), 0.0, 0.0)
 
 
 def binary_hess_only(block: Block, w, b, fit_intercept):

@@ -192,6 +192,11 @@ class LogisticObjective:
         if fused is not None and self.multinomial and not fused.supports_multinomial:
             fused = None
         self._fused = fused
+        # rows mapped block by block elsewhere (Dask partitions): the compiled pass per block where it applies
+        self._binary_kernels = (
+            (binary.compiled_value, binary.compiled_value_grad, binary.compiled_value_grad_hess_some)
+            if getattr(blocks, "compiled_blocks", False)
+            else (binary.binary_value, binary.binary_value_grad, binary.binary_value_grad_hess_some))
 
     # ---- layout ---------------------------------------------------------
 
@@ -253,7 +258,7 @@ class LogisticObjective:
         """Weighted mean log loss at ``x`` (no penalty); ``llf = -S * loss``."""
         if self._fused is not None:
             return self._fused.value(*self.unpack(x)) / self.blocks.sw_sum
-        kernel = softmax.multi_value if self.multinomial else binary.binary_value
+        kernel = softmax.multi_value if self.multinomial else self._binary_kernels[0]
         (total,) = self.blocks.map_reduce(kernel, *self.unpack(x))
         return float(total) / self.blocks.sw_sum
 
@@ -266,7 +271,7 @@ class LogisticObjective:
         if self._fused is not None:
             total, gX, gb = self._fused.value_grad(*self.unpack(x))
         else:
-            kernel = softmax.multi_value_grad if self.multinomial else binary.binary_value_grad
+            kernel = softmax.multi_value_grad if self.multinomial else self._binary_kernels[1]
             total, gX, gb = self.blocks.map_reduce(kernel, *self.unpack(x))
         S = self.blocks.sw_sum
         g = self._pack(gX / S, gb / S) + self.l2 * x
@@ -366,7 +371,7 @@ class LogisticObjective:
             )
             H = H / S
         else:
-            kernel = softmax.multi_value_grad_hess_some if self.multinomial else binary.binary_value_grad_hess_some
+            kernel = softmax.multi_value_grad_hess_some if self.multinomial else self._binary_kernels[2]
             chosen = [i % stride == 0 for i in range(len(self.blocks))]
             total, gX, gb, H, S_hess = self.blocks.map_reduce(
                 kernel, *self.unpack(x), self.fit_intercept, state=chosen
