@@ -36,7 +36,7 @@ docs: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(VENV)/bin/pip install --quiet -e ".[bench]"
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks --all --write docs/benchmarks.md
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) -m benchmarks --all --notes benchmarks/report-notes.md --write docs/benchmarks.md
 
 bench-quick: $(STAMP_TEST)
 	$(PY) -m benchmarks --quick

@@ -314,3 +314,21 @@ def test_block_pass_equals_the_numpy_block_kernels(dtype, with_offset):
     with_hess = binary.compiled_value_grad_hess_some(block, w, b, True, True)
     np.testing.assert_allclose(with_hess[3], binary.binary_value_grad_hess(block, w, b, True)[3])
     assert binary.compiled_value_grad_hess_some(block, w, b, True, False)[3:] == (0.0, 0.0)
+    total, g, gb, H, S = binary.compiled_value_grad_hess_some(block, w, b, True, 300)  # first 300 rows
+    assert total == pytest.approx(t2, rel=rtol) and S == pytest.approx(block.sw[:300].sum())
+    head = block._replace(X=X[:300], y=block.y[:300], sw=block.sw[:300],
+                          offset=None if block.offset is None else block.offset[:300])
+    np.testing.assert_allclose(H, binary.binary_hess_only(head, w, b, True)[0], rtol=1e-12)
+
+
+def test_start_diagonal_is_the_hessian_diagonal_at_zero_from_the_first_rows():
+    """The auto rule's probe: diag H(0) with h(1 - h) = 1/4, over the first rows only."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((3000, 5)) * [1.0, 10.0, 0.1, 1.0, 3.0]
+    y, sw = (rng.random(3000) < 0.4).astype(float), rng.uniform(0.5, 2.0, 3000)
+    obj = LogisticObjective(InMemoryBlocks(X, y, sw, rows_per_block=700), 2, alpha=1e-2)
+    np.testing.assert_allclose(obj.start_diagonal(3000), obj.hessian_diagonal(obj.zero()), rtol=1e-12)
+    head = LogisticObjective(InMemoryBlocks(X[:1000], y[:1000], sw[:1000]), 2, alpha=1e-2)
+    np.testing.assert_allclose(obj.start_diagonal(1000), head.hessian_diagonal(head.zero()), rtol=1e-12)
+    K3 = LogisticObjective(InMemoryBlocks(X, rng.integers(0, 3, 3000), sw), 3)
+    assert K3.start_diagonal(100) is None

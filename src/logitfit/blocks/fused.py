@@ -232,12 +232,13 @@ class FusedRows:
         acc = self._run(call, p + 1)
         return acc[:p], float(acc[p])
 
-    def hessian_diagonal(self, D: np.ndarray) -> np.ndarray:
+    def hessian_diagonal(self, D: np.ndarray, rows: int | None = None) -> np.ndarray:
         """``[sum_i x_ij^2 D_ic (rows j < p), sum_i D_ic (row p)]``, shape (p + 1, m), one read of X.
 
         ``D`` (n, m) holds each row's Hessian weights: ``s_i h_i (1 - h_i)``
         (binary, m = 1) or ``s_i P_ik (1 - P_ik)`` (softmax, m = K); the
         diagonal of ``X~^T diag(D_c) X~`` for each column ``c`` of ``D``.
+        With ``rows``, over the first ``rows`` rows only, in one thread.
         """
         D = np.ascontiguousarray(D.reshape(D.shape[0], -1), dtype=np.float64)
         p, m = self.n_features, D.shape[1]
@@ -245,14 +246,18 @@ class FusedRows:
             if m != 1:
                 raise ValueError("the CSR kernels are binary only")
 
-            def call(k0, k1, out):
-                _fused.hess_diag_csr(*self._X, D[:, 0], p, self.bounds, k0, k1, out)
+            def call(k0, k1, out, bounds=self.bounds):
+                _fused.hess_diag_csr(*self._X, D[:, 0], p, bounds, k0, k1, out)
 
         else:
 
-            def call(k0, k1, out):
-                _fused.hess_diag_dense(*self._X, D, self.bounds, k0, k1, out)
+            def call(k0, k1, out, bounds=self.bounds):
+                _fused.hess_diag_dense(*self._X, D, bounds, k0, k1, out)
 
+        if rows is not None:
+            out = np.empty((1, (p + 1) * m))
+            call(0, 1, out, np.array([0, min(rows, self.blocks.n_samples)], dtype=np.int64))
+            return out[0].reshape(p + 1, m)
         return self._run(call, (p + 1) * m).reshape(p + 1, m)
 
 

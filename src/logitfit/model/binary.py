@@ -119,10 +119,18 @@ def compiled_value_grad(block: Block, w, b):
 
 
 def compiled_value_grad_hess_some(block: Block, w, b, fit_intercept, with_hess):
-    """:func:`binary_value_grad_hess_some` with the compiled value and gradient on the blocks without a Hessian."""
-    if with_hess:
-        return binary_value_grad_hess_some(block, w, b, fit_intercept, with_hess)
-    return (*compiled_value_grad(block, w, b), 0.0, 0.0)
+    """:func:`binary_value_grad_hess_some` with the compiled value and gradient; ``with_hess`` is
+    False or 0 (no Hessian), True (from every row) or a row count: the Hessian from the block's
+    first rows only, since a sub-sampled Hessian needs a fixed number of rows, not whole partitions."""
+    if not with_hess:
+        return (*compiled_value_grad(block, w, b), 0.0, 0.0)
+    n = block.X.shape[0]
+    rows = n if with_hess is True else min(int(with_hess), n)
+    if rows == n:
+        return binary_value_grad_hess_some(block, w, b, fit_intercept, True)
+    head = Block(block.index, block.X[:rows], block.y[:rows], block.sw[:rows],
+                 None if block.offset is None else block.offset[:rows])
+    return (*compiled_value_grad(block, w, b), *binary_hess_only(head, w, b, fit_intercept))
 
 
 def binary_hess_only(block: Block, w, b, fit_intercept):

@@ -323,9 +323,11 @@ class LogisticObjective:
         n_blocks = len(self.blocks) if hasattr(self.blocks, "__len__") else 0
         if n_blocks < 2:
             return 1
-        rows = max(HESSIAN_MIN_ROWS, HESSIAN_ROWS_PER_PARAM * self.n_params)
-        stride = self.blocks.n_samples // rows
+        stride = self.blocks.n_samples // self._hessian_rows_needed()
         return int(min(max(stride, 1), n_blocks))
+
+    def _hessian_rows_needed(self) -> int:
+        return max(HESSIAN_MIN_ROWS, HESSIAN_ROWS_PER_PARAM * self.n_params)
 
     def value_grad_hess(
         self, x: np.ndarray, *, subsample: bool = False
@@ -373,6 +375,10 @@ class LogisticObjective:
         else:
             kernel = softmax.multi_value_grad_hess_some if self.multinomial else self._binary_kernels[2]
             chosen = [i % stride == 0 for i in range(len(self.blocks))]
+            if kernel is binary.compiled_value_grad_hess_some:
+                # partitions on workers: each chosen one gives only its share of the rows the estimate needs
+                share = -(-self._hessian_rows_needed() // sum(chosen))
+                chosen = [share if c else 0 for c in chosen]
             total, gX, gb, H, S_hess = self.blocks.map_reduce(
                 kernel, *self.unpack(x), self.fit_intercept, state=chosen
             )
@@ -483,6 +489,19 @@ class LogisticObjective:
         diag = self._fused.hessian_diagonal(D) / self.blocks.sw_sum
         if self.multinomial:
             return self._pack(diag[:-1], diag[-1]) + self.l2
+        return self._pack(diag[:-1, 0], float(diag[-1, 0])) + self.l2
+
+    def start_diagonal(self, rows: int) -> np.ndarray | None:
+        """The binary Hessian's diagonal at ``x = 0`` from the first ``rows`` rows, or None.
+
+        There ``h = 1/2`` for every row, so ``H_jj = (1/4) sum_i s_i x_ij^2 / sum_i s_i + l2_j``
+        needs no pass for the weights: one read of those rows (the ``auto`` rule's probe).
+        None for the softmax, with offsets, or without compiled kernels.
+        """
+        if self._fused is None or self.multinomial or getattr(self.blocks, "offset", None) is not None:
+            return None
+        sw = self._fused.sw
+        diag = self._fused.hessian_diagonal(0.25 * sw[:, None], rows=rows) / float(sw[:rows].sum() or 1.0)
         return self._pack(diag[:-1, 0], float(diag[-1, 0])) + self.l2
 
     def _fused_state(self, x: np.ndarray) -> np.ndarray:
