@@ -42,10 +42,7 @@ def block_pass(block: Any, w: np.ndarray, b: float, *, gradient: bool) -> tuple 
     runs the numpy kernel. One thread: a worker runs one task per core.
     """
     X = block.X
-    if not (AVAILABLE and isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
-            and X.dtype in (np.float32, np.float64) and X.shape[0] > 0):
-        return None
-    if block.offset is not None and np.ndim(block.offset) != 1:
+    if not (AVAILABLE and _binary_offset(block.offset) and _dense_rows(X) and X.shape[0] > 0):
         return None
     n, p = X.shape
     off = _EMPTY if block.offset is None else np.ascontiguousarray(block.offset, dtype=np.float64)
@@ -65,11 +62,8 @@ def fused_rows(blocks: Any) -> FusedRows | None:
     They apply to an in-memory dense C-contiguous or CSR float32/float64 X
     (Fortran-ordered X keeps the BLAS path, which reads it without a copy).
     """
-    if not AVAILABLE:
+    if not AVAILABLE or not _binary_offset(getattr(blocks, "offset", None)):
         return None
-    offset = getattr(blocks, "offset", None)
-    if offset is not None and np.ndim(offset) != 1:
-        return None  # multinomial offsets (n, K): the numpy kernels
     X = getattr(blocks, "X", None)
     bounds = getattr(blocks, "bounds", None)
     if X is None or bounds is None or blocks.dtype not in (np.float32, np.float64):
@@ -77,9 +71,21 @@ def fused_rows(blocks: Any) -> FusedRows | None:
     if issparse(X):
         if X.format != "csr" or X.indices.dtype not in (np.int32, np.int64):
             return None
-    elif not (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous):
+    elif not _dense_rows(X):
         return None
     return FusedRows(blocks)
+
+
+def _binary_offset(offset: Any) -> bool:
+    """No offsets, or one per row: multinomial offsets (n, K) take the numpy kernels."""
+    return offset is None or np.ndim(offset) == 1
+
+
+def _dense_rows(X: Any) -> bool:
+    """A dense X the kernels read as stored: 2-D, C-ordered, float32 or float64
+    (Fortran-ordered X keeps the BLAS path, which reads it without a copy)."""
+    return (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
+            and X.dtype in (np.float32, np.float64))
 
 
 class FusedRows:

@@ -32,13 +32,18 @@ def estimator_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any
     except (ImportError, AttributeError):
         raise ModelFileError(str(path), f"holds a {kind} model, which this logitfit cannot load "
                              f"({module}.{name} is not available)") from None
+    return _restored(cls, state, doc, path)
+
+
+def _restored(cls: Any, state: dict[str, Any], doc: dict[str, Any], path: str | os.PathLike) -> Any:
+    """``cls.from_state(state)`` with the file's training metadata and record; a bad state names the file."""
     try:
-        estimator = cls.from_state(state)
+        fitted = cls.from_state(state)
     except (ValueError, TypeError, KeyError) as err:
         raise ModelFileError(str(path), f"{err} (hand-edited or corrupted file?)") from None
-    estimator.metadata_ = dict(doc.get("training") or {})
-    estimator.model_file_ = file_record(doc, path)
-    return estimator
+    fitted.metadata_ = dict(doc.get("training") or {})
+    fitted.model_file_ = file_record(doc, path)
+    return fitted
 
 
 def fitted_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any:
@@ -49,13 +54,7 @@ def fitted_from_document(doc: dict[str, Any], path: str | os.PathLike) -> Any:
         return estimator_from_document(doc, path)
     from logitfit.estimators.ordinal_state import OrdinalState
 
-    try:
-        fitted = OrdinalState.from_state(state)
-    except (ValueError, TypeError, KeyError) as err:
-        raise ModelFileError(str(path), f"{err} (hand-edited or corrupted file?)") from None
-    fitted.metadata_ = dict(doc.get("training") or {})
-    fitted.model_file_ = file_record(doc, path)
-    return fitted
+    return _restored(OrdinalState, state, doc, path)
 
 
 def load_family(path: str | os.PathLike, *, verify: bool = True, key: bytes | str | None = None) -> Any:

@@ -486,10 +486,7 @@ class LogisticObjective:
             return None
         state = self._fused_state(x)
         D = self._fused.sw[:, None] * state * (1.0 - state) if self.multinomial else state[:, None]
-        diag = self._fused.hessian_diagonal(D) / self.blocks.sw_sum
-        if self.multinomial:
-            return self._pack(diag[:-1], diag[-1]) + self.l2
-        return self._pack(diag[:-1, 0], float(diag[-1, 0])) + self.l2
+        return self._diagonal(D, None, self.blocks.sw_sum)
 
     def start_diagonal(self, rows: int) -> np.ndarray | None:
         """The binary Hessian's diagonal at ``x = 0`` from the first ``rows`` rows, or None.
@@ -501,7 +498,13 @@ class LogisticObjective:
         if self._fused is None or self.multinomial or getattr(self.blocks, "offset", None) is not None:
             return None
         sw = self._fused.sw
-        diag = self._fused.hessian_diagonal(0.25 * sw[:, None], rows=rows) / float(sw[:rows].sum() or 1.0)
+        return self._diagonal(0.25 * sw[:, None], rows, float(sw[:rows].sum() or 1.0))
+
+    def _diagonal(self, D: np.ndarray, rows: int | None, S: float) -> np.ndarray:
+        """``diag(X~^T diag(D) X~) / S + l2`` in the parameters' layout (the compiled diagonal pass)."""
+        diag = self._fused.hessian_diagonal(D, rows=rows) / S
+        if self.multinomial:
+            return self._pack(diag[:-1], diag[-1]) + self.l2
         return self._pack(diag[:-1, 0], float(diag[-1, 0])) + self.l2
 
     def _fused_state(self, x: np.ndarray) -> np.ndarray:
