@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from logitfit.blocks.threads import single_threaded_blas
 from logitfit.model.objective import Objective
-from logitfit.solvers.base import Solver, SolverOptions, SolverResult
+from logitfit.solvers.base import History, Solver, SolverOptions, SolverResult
 
 __all__ = ["NEWTON_MAX_PARAMS", "SOLVERS", "choose_solver", "get_solver", "minimize"]
 
@@ -174,9 +176,6 @@ def _lbfgs_then_newton_cg(objective: Objective, x0: np.ndarray, options: SolverO
     The iterations, the history and the callback's iteration numbers run on
     across the hand-over; ``solver`` reads ``"lbfgs"`` or ``"lbfgs+newton-cg"``.
     """
-    from dataclasses import replace
-
-    from logitfit.solvers.base import History
     from logitfit.solvers.lbfgs import DEFAULT_MAX_ITER
     from logitfit.solvers.lbfgs import solve as lbfgs
     from logitfit.solvers.newton_cg import solve as newton_cg
